@@ -1,0 +1,476 @@
+"""Writes for datasets: import files of the release's formats, edit a dataset, run upload jobs.
+
+Parsing and validation are pure (generation/release.py); this module decides which dataset a file
+becomes and writes its rows: PostgreSQL COPY on PostgreSQL, bulk_create elsewhere. Each file is
+one transaction, so a file with one bad line writes nothing.
+"""
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from generation import release
+from generation.models import Collection, Dataset, Example, ImportJob, Origin
+from qa.errors import ApplicationError
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0  # files read (rejected ones included)
+    datasets: int = 0  # datasets that hold an imported file (created or found)
+    datasets_created: int = 0
+    rows_added: int = 0
+    rows_present: int = 0  # distinct records already in their dataset
+    duplicates_in_file: int = 0  # records repeating an earlier line of the same file (stored once)
+    files_rejected: int = 0  # files (or paths) that imported nothing
+    errors: list[str] = field(default_factory=list)  # 'file:line: field: message'
+    notes: list[str] = field(default_factory=list)  # not errors: e.g. which files had repeated records
+    dataset_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ImportSource:
+    path: Path  # where the bytes are
+    source_file: str  # identity: importing the same source again finds the same dataset
+    display: str  # how messages name the file
+    place: release.FilePlace
+
+
+def _sources_from_paths(paths: Iterable[str | Path], summary: ImportSummary) -> list[ImportSource]:
+    sources = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            summary.errors.append(
+                f"{raw}: path: does not exist; expected a .jsonl file or a folder holding some"
+            )
+            summary.files_rejected += 1
+            continue
+        if path.is_dir():
+            root = path.resolve()
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in release.IMPORTABLE_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                summary.errors.append(f"{raw}: path: holds no .jsonl or .json files")
+                summary.files_rejected += 1
+            for p in found:
+                resolved = p.resolve()
+                sources.append(
+                    ImportSource(resolved, str(resolved), str(p), release.file_place(resolved, root))
+                )
+        else:
+            resolved = path.resolve()
+            sources.append(ImportSource(resolved, str(resolved), str(path), release.file_place(resolved)))
+    return sources
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) or 1
+    except OSError:
+        return 0
+
+
+def dataset_import_paths(
+    *,
+    paths: list[str | Path],
+    created_by=None,
+    collection: str | None = None,
+    origin: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import JSON-lines files of the release's formats; folders are searched recursively.
+
+    One dataset per file, found again by the file's resolved path, so importing twice adds
+    nothing. `collection` and `origin` override what the path says. `progress(rows_done,
+    rows_total)` counts lines. Problems come back in the summary, never as exceptions.
+    """
+    _check_choice("collection", collection, Collection)
+    _check_choice("origin", origin, Origin)
+    summary = ImportSummary()
+    sources = _sources_from_paths(paths, summary)
+    return sources_import(
+        sources=sources,
+        created_by=created_by,
+        collection=collection,
+        origin=origin,
+        progress=progress,
+        summary=summary,
+    )
+
+
+def sources_import(
+    *,
+    sources: list[ImportSource],
+    created_by=None,
+    collection: str | None = None,
+    origin: str | None = None,
+    progress: Progress | None = None,
+    summary: ImportSummary | None = None,
+) -> ImportSummary:
+    summary = summary or ImportSummary()
+    sizes = [_count_lines(s.path) for s in sources]
+    total = sum(sizes)
+    done = 0
+    if progress:
+        progress(0, total)
+    dataset_ids: dict[int, None] = {}
+    for source, size in zip(sources, sizes, strict=True):
+
+        def file_progress(lines, _base=done):
+            if progress:
+                progress(min(_base + lines, total), total)
+
+        dataset_id = _file_import(
+            source=source,
+            created_by=created_by,
+            collection=collection,
+            origin=origin,
+            summary=summary,
+            progress=file_progress,
+        )
+        if dataset_id is not None:
+            dataset_ids[dataset_id] = None
+        done += size
+        if progress:
+            progress(done, total)
+    summary.dataset_ids = list(dataset_ids)
+    summary.datasets = len(dataset_ids)
+    return summary
+
+
+def _file_import(
+    *, source: ImportSource, created_by, collection, origin, summary: ImportSummary, progress
+) -> int | None:
+    summary.files += 1
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        summary.errors.append(f"{source.display}: file: cannot be read ({exc.strerror or exc})")
+        summary.files_rejected += 1
+        return None
+    try:
+        parsed = release.parse_file(data, name=source.display, progress=progress)
+    except release.FileRejected as exc:
+        summary.errors.extend(str(e) for e in exc.errors)
+        summary.files_rejected += 1
+        return None
+
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                dataset, created = _dataset_for_file(
+                    source=source,
+                    parsed=parsed,
+                    data=data,
+                    created_by=created_by,
+                    collection=collection,
+                    origin=origin,
+                )
+                if dataset.format != parsed.format:
+                    raise release.FileRejected(
+                        [
+                            release.FileError(
+                                source.display,
+                                1,
+                                "format",
+                                f"the file holds {parsed.format} records but dataset {dataset.slug!r}, imported "
+                                f"from the same path, holds {dataset.format} records; expected {dataset.format}",
+                            )
+                        ]
+                    )
+                present = set() if created else set(dataset.examples.values_list("content_hash", flat=True))
+                new_rows = [row for row in parsed.rows if row.content_hash not in present]
+                _examples_write(dataset_id=dataset.pk, rows=new_rows)
+            break
+        except IntegrityError:
+            # Another import created the same dataset or rows at the same moment: once more finds them.
+            if attempt == 2:
+                summary.errors.append(
+                    f"{source.display}: file: another import wrote the same dataset at the same time; import it again"
+                )
+                summary.files_rejected += 1
+                return None
+        except release.FileRejected as exc:
+            summary.errors.extend(str(e) for e in exc.errors)
+            summary.files_rejected += 1
+            return None
+
+    summary.datasets_created += created
+    summary.rows_added += len(new_rows)
+    summary.rows_present += len(parsed.rows) - len(new_rows)
+    summary.duplicates_in_file += len(parsed.duplicates)
+    if parsed.duplicates:
+        line, first = parsed.duplicates[0]
+        summary.notes.append(
+            f"{source.display}:{line}: record: repeats line {first}; {len(parsed.duplicates)} repeated "
+            f"record{'s' if len(parsed.duplicates) != 1 else ''} in this file, each stored once"
+        )
+    return dataset.pk
+
+
+def _dataset_for_file(
+    *, source: ImportSource, parsed: release.ParsedFile, data: bytes, created_by, collection, origin
+) -> tuple[Dataset, bool]:
+    dataset = (
+        Dataset.objects.select_for_update().filter(source_file=source.source_file).order_by("pk").first()
+    )
+    if dataset is not None:
+        return dataset, False
+    place = source.place
+    provenance = {
+        "source_file": place.relative_path,
+        "file_sha256": hashlib.sha256(data).hexdigest(),
+        "records": parsed.records,
+        "json_style": parsed.json_style,
+        "keys": parsed.keys,
+    }
+    commit = release.release_commit(source.path) if source.path.is_absolute() else None
+    if commit:
+        provenance["commit"] = commit
+    dataset = Dataset.objects.create(
+        slug=_free_slug(place.slug),
+        name=place.relative_path.rsplit(".", 1)[0][:200],
+        collection=collection or place.collection or Collection.CUSTOM,
+        origin=origin or place.origin or Origin.LM_WRITTEN,
+        format=parsed.format,
+        behavior=place.behavior,
+        source_file=source.source_file[:500],
+        provenance=provenance,
+        created_by=created_by,
+    )
+    return dataset, True
+
+
+def _free_slug(base: str) -> str:
+    taken = set(Dataset.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+# Columns written by COPY, in order; text fields the format leaves out are "" (NOT NULL in the model).
+_TEXT_FIELDS = (
+    "question",
+    "statement",
+    "occupation",
+    "other_person",
+    "sentence_with_blank",
+    "bls_original_occupation",
+)
+
+
+def _examples_write(*, dataset_id: int, rows: list[release.Row]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        _examples_copy(dataset_id=dataset_id, rows=rows)
+        return
+    Example.objects.bulk_create(
+        (
+            Example(
+                dataset_id=dataset_id,
+                line=row.line,
+                repeat_lines=row.repeat_lines,
+                content_hash=row.content_hash,
+                **row.fields,
+            )
+            for row in rows
+        ),
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
+def _examples_copy(*, dataset_id: int, rows: list[release.Row]) -> None:
+    """PostgreSQL COPY: about ten times faster than multi-row INSERTs for the whole release."""
+    columns = (
+        "dataset_id",
+        "line",
+        "repeat_lines",
+        "content_hash",
+        "question",
+        "statement",
+        "label_confidence",
+        "answer_matching_behavior",
+        "answer_not_matching_behavior",
+        "index",
+        "occupation",
+        "other_person",
+        "sentence_with_blank",
+        "pronoun_options",
+        "bls_percent_women_2019",
+        "bls_original_occupation",
+        "extra",
+    )
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(Example._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    dumps = json.dumps
+
+    def as_json(value):
+        return None if value is None else dumps(value)
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        write = copy.write_row
+        for row in rows:
+            f = row.fields
+            get = f.get
+            write(
+                (
+                    dataset_id,
+                    row.line,
+                    dumps(row.repeat_lines),
+                    row.content_hash,
+                    get("question", ""),
+                    get("statement", ""),
+                    get("label_confidence"),
+                    as_json(get("answer_matching_behavior")),
+                    as_json(get("answer_not_matching_behavior")),
+                    get("index"),
+                    get("occupation", ""),
+                    get("other_person", ""),
+                    get("sentence_with_blank", ""),
+                    as_json(get("pronoun_options")),
+                    get("bls_percent_women_2019"),
+                    get("bls_original_occupation", ""),
+                    dumps(f["extra"]),
+                )
+            )
+
+
+def _check_choice(name: str, value: str | None, choices) -> None:
+    if value and value not in choices.values:
+        raise ApplicationError(
+            f"{name}: {value!r} is not one of {', '.join(choices.values)}", extra={"field": name}
+        )
+
+
+# --- Editing ------------------------------------------------------------------------------------
+
+
+def dataset_update_behavior(*, dataset: Dataset, behavior: str) -> Dataset:
+    """The behaviour description crowdworkers read beside each question."""
+    behavior = (behavior or "").strip()
+    if not behavior:
+        raise ApplicationError(
+            "behavior: must not be empty; describe the behaviour the dataset tests", {"field": "behavior"}
+        )
+    if len(behavior) > 2000:
+        raise ApplicationError("behavior: is longer than 2,000 characters", {"field": "behavior"})
+    dataset.behavior = behavior
+    dataset.save(update_fields=["behavior", "updated_at"])
+    return dataset
+
+
+# --- Upload jobs ---------------------------------------------------------------------------------
+
+
+def _job_folder(job_id: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports" / str(job_id)
+
+
+def import_job_create(*, user, files: list, collection: str = "", origin: str = "") -> ImportJob:
+    """Keep the uploaded files under MEDIA_ROOT and enqueue their import (generation.tasks)."""
+    from generation.tasks import import_job_run as import_job_run_task
+
+    if not files:
+        raise ApplicationError("files: choose at least one .jsonl file", {"field": "files"})
+    _check_choice("collection", collection, Collection)
+    _check_choice("origin", origin, Origin)
+    names = [get_valid_filename(Path(f.name or "upload.jsonl").name) for f in files]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ApplicationError(
+            f"files: {', '.join(repeated)} chosen twice; each file becomes one dataset named after it",
+            {"field": "files"},
+        )
+    with transaction.atomic():
+        job = ImportJob.objects.create(created_by=user, collection=collection or "", origin=origin or "")
+        folder = _job_folder(job.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored, total = [], 0
+        try:
+            for upload, name in zip(files, names, strict=True):
+                target = folder / name
+                with target.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                stored.append({"name": name, "path": str(target)})
+                total += _count_lines(target)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ApplicationError(f"files: could not be stored ({exc})") from exc
+        job.files = stored
+        job.rows_total = total
+        job.save(update_fields=["files", "rows_total"])
+        import_job_run_task.delay_on_commit(job.pk)
+    return job
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Run a queued import job. A redelivered job that already finished is left alone; one that
+    stopped half way runs again (the import is idempotent)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        return job
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.25 or done >= total:
+            last[0] = now
+            ImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=total)
+
+    sources = [
+        ImportSource(Path(f["path"]), f"upload:{f['name']}", f["name"], release.file_place(Path(f["name"])))
+        for f in job.files
+    ]
+    try:
+        summary = sources_import(
+            sources=sources,
+            created_by=job.created_by,
+            collection=job.collection or None,
+            origin=job.origin or None,
+            progress=progress,
+        )
+    except Exception as exc:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, errors=[f"import stopped: {exc}"], finished_at=timezone.now()
+        )
+        raise
+    job.refresh_from_db()
+    job.summary = summary.as_dict()
+    job.errors = summary.errors
+    job.rows_done = job.rows_total
+    job.status = ImportJob.Status.FAILED if summary.files_rejected else ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save()
+    shutil.rmtree(_job_folder(job.pk), ignore_errors=True)
+    return job
