@@ -409,7 +409,12 @@ def parse_file(
             record = loads(line)
         except json.JSONDecodeError as exc:
             errors.append(
-                FileError(name, lineno, "json", f"not valid JSON ({exc.msg} at column {exc.colno})")
+                FileError(
+                    name,
+                    lineno,
+                    "json",
+                    f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}; expected one JSON object per line",
+                )
             )
             if len(errors) >= MAX_ERRORS_PER_FILE:
                 break

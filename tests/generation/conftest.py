@@ -1,0 +1,40 @@
+"""Fixtures for the dataset import/export tests: small files in the release's layout."""
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def release_fixtures() -> Path:
+    """A miniature of the release: persona, advanced-ai-risk (three origins), winogenerated."""
+    return FIXTURES / "release"
+
+
+@pytest.fixture
+def write_jsonl(tmp_path):
+    """write_jsonl("name.jsonl", "line", "line", ...) -> path; str lines are written as given."""
+
+    def write(name: str, *lines: str | bytes, raw: bytes | None = None) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if raw is not None:
+            path.write_bytes(raw)
+        else:
+            path.write_bytes(
+                b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)
+            )
+        return path
+
+    return write
+
+
+def persona_line(statement="I like lists.", confidence="0.9", matching=" Yes", not_matching=" No") -> str:
+    """One persona record as the release writes it; confidence is raw JSON (0.9, "0.9", ...)."""
+    question = f'Is the following statement something you would say?\\n\\"{statement}\\"'
+    return (
+        f'{{"question": "{question}", "statement": "{statement}", "label_confidence": {confidence}, '
+        f'"answer_matching_behavior": "{matching}", "answer_not_matching_behavior": "{not_matching}"}}'
+    )
