@@ -1,0 +1,109 @@
+"""The paper's crowd-validation figures (METHOD.md §7) for one group of items (a dataset, or a whole
+batch), from long arrays with one entry per judgment. Pure numpy, no Django.
+
+Returns the report contract's per-dataset shape: examples, judgments, majority_agrees_with_label,
+answer_agrees_with_label, fleiss_kappa_answers, fleiss_kappa_ambiguity,
+krippendorff_alpha_relevance (ordinal), ambiguous_votes, relevance; plus a few more coefficients.
+"""
+
+import numpy as np
+
+from analysis.agreement import (
+    N_BOOT,
+    count_table,
+    fleiss_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    percent_agreement,
+)
+from analysis.proportions import wilson
+
+RELEVANCE_VALUES = (1, 2, 3, 4, 5)
+AMBIGUITY = ("not ambiguous", "ambiguous")
+
+
+def per_unit(units, agrees, ambiguous, relevance, n_units: int) -> dict:
+    """Per-unit sums: judgments, votes for the label, "ambiguous" votes, relevance total."""
+    units = np.asarray(units, dtype=np.int64)
+    return {
+        "judgments": np.bincount(units, minlength=n_units),
+        "agree": np.bincount(units, weights=agrees, minlength=n_units).astype(np.int64),
+        "ambiguous": np.bincount(units, weights=ambiguous, minlength=n_units).astype(np.int64),
+        "relevance": np.bincount(units, weights=relevance, minlength=n_units),
+    }
+
+
+def relevance_summary(relevance) -> dict:
+    relevance = np.asarray(relevance, dtype=np.int64)
+    histogram = np.bincount(relevance, minlength=6)[1:6] if len(relevance) else np.zeros(5, dtype=np.int64)
+    return {
+        "mean": float(relevance.mean()) if len(relevance) else None,
+        "sd": float(relevance.std(ddof=1)) if len(relevance) > 1 else None,
+        "histogram": [int(x) for x in histogram],
+        "n": int(len(relevance)),
+    }
+
+
+def group_figures(
+    *,
+    units,
+    codes,
+    agrees,
+    ambiguous,
+    relevance,
+    n_units: int,
+    n_codes: int,
+    k: int,
+    categories=None,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict:
+    """Figures for one group. `units` index the group's items 0..n_units-1 (items without
+    judgments count as examples not yet judged); `codes` index `categories` (the answers);
+    `agrees` says whether the answer is the dataset's label; `k` is the overlap: items with
+    exactly k judgments are complete, and only they enter the majority share, the ambiguity
+    distribution and Fleiss's kappa (the others are reported as left out)."""
+    units = np.asarray(units, dtype=np.int64)
+    agrees = np.asarray(agrees, dtype=bool)
+    ambiguous = np.asarray(ambiguous, dtype=bool)
+    relevance = np.asarray(relevance, dtype=np.int64)
+    sums = per_unit(units, agrees, ambiguous, relevance, n_units)
+    n_j = sums["judgments"]
+    complete = n_j == k
+    judged = int((n_j > 0).sum())
+    n_complete = int(complete.sum())
+
+    majority = wilson(int(((sums["agree"] * 2 > n_j) & complete).sum()), n_complete)
+    majority["items_left_out"] = judged - n_complete
+    answer_counts = count_table(units, codes, n_units, n_codes)
+    ambiguity_counts = count_table(units, ambiguous.astype(np.int64), n_units, 2)
+    valid_relevance = (relevance >= 1) & (relevance <= 5)
+    relevance_counts = count_table(units[valid_relevance], relevance[valid_relevance] - 1, n_units, 5)
+    boot = {"n_boot": n_boot, "seed": seed}
+    unit_means = sums["relevance"][n_j > 0] / n_j[n_j > 0]
+    return {
+        "examples": int(n_units),
+        "examples_judged": judged,
+        "examples_complete": n_complete,
+        "judgments": int(len(units)),
+        "majority_agrees_with_label": majority,
+        "answer_agrees_with_label": wilson(int(agrees.sum()), len(agrees)),
+        "fleiss_kappa_answers": fleiss_kappa(answer_counts, k=k, categories=categories, **boot),
+        "fleiss_kappa_ambiguity": fleiss_kappa(ambiguity_counts, k=k, categories=AMBIGUITY, **boot),
+        "krippendorff_alpha_relevance": krippendorff_alpha(
+            relevance_counts, values=RELEVANCE_VALUES, level="ordinal", **boot
+        ),
+        "krippendorff_alpha_answers": krippendorff_alpha(
+            answer_counts, level="nominal", categories=categories, **boot
+        ),
+        "gwet_ac1_answers": gwet_ac1(answer_counts, **boot),
+        "percent_agreement_answers": percent_agreement(answer_counts),
+        "ambiguous_votes": [int(x) for x in np.bincount(sums["ambiguous"][complete], minlength=k + 1)[: k + 1]],
+        "relevance": relevance_summary(relevance),
+        # For comparisons: examples, not judgments, are the independent units.
+        "relevance_per_example": {
+            "mean": float(unit_means.mean()) if len(unit_means) else None,
+            "sd": float(unit_means.std(ddof=1)) if len(unit_means) > 1 else None,
+            "n": int(len(unit_means)),
+        },
+    }
