@@ -1,2 +1,12 @@
+from django.urls import path
 
-urlpatterns: list = []
+from generation import apis
+
+urlpatterns = [
+    path("datasets/", apis.DatasetListApi.as_view(), name="api-dataset-list"),
+    path("datasets/<int:id>/", apis.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("datasets/<int:id>/examples/", apis.ExampleListApi.as_view(), name="api-dataset-examples"),
+    path("datasets/<int:id>/export", apis.DatasetExportApi.as_view(), name="api-dataset-export"),
+    path("imports/", apis.ImportCreateApi.as_view(), name="api-import-create"),
+    path("imports/<int:id>/", apis.ImportDetailApi.as_view(), name="api-import-detail"),
+]

@@ -1,9 +1,83 @@
-from django.shortcuts import render
+"""Researcher pages: datasets, a dataset's examples, uploads and their import jobs."""
 
-from generation import selectors
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from generation import selectors, services
+from generation.forms import BehaviorForm, DatasetFilterForm, ImportUploadForm
+from generation.models import Dataset, ImportJob
+from qa.errors import ApplicationError
 from qa.roles import researcher_required
+
+EXAMPLES_PER_PAGE = 25
 
 
 @researcher_required
 def dataset_list(request):
-    return render(request, "generation/dataset_list.html", {"datasets": selectors.dataset_list()})
+    filters = DatasetFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    datasets = selectors.dataset_list(collection=chosen.get("collection"), origin=chosen.get("origin"))
+    return render(request, "generation/dataset_list.html", {"datasets": datasets, "filters": filters})
+
+
+@researcher_required
+@require_http_methods(["GET", "POST"])
+def dataset_detail(request, pk: int):
+    try:
+        dataset = selectors.dataset_get(dataset_id=pk)
+    except Dataset.DoesNotExist:
+        raise Http404("No such dataset.") from None
+
+    form = BehaviorForm(request.POST or None, initial={"behavior": dataset.behavior})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dataset_update_behavior(dataset=dataset, behavior=form.cleaned_data["behavior"])
+        except ApplicationError as exc:
+            form.add_error("behavior", exc.message)
+        else:
+            messages.success(request, "Behaviour description saved.")
+            return redirect("dataset-detail", pk=dataset.pk)
+
+    search = request.GET.get("q", "").strip()
+    page = Paginator(selectors.example_list(dataset=dataset, search=search), EXAMPLES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for example in page.object_list:
+        example.choices = selectors.example_choices(dataset=dataset, example=example)
+    return render(
+        request,
+        "generation/dataset_detail.html",
+        {"dataset": dataset, "form": form, "page": page, "search": search},
+    )
+
+
+@researcher_required
+@require_http_methods(["GET", "POST"])
+def dataset_upload(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(
+                user=request.user,
+                files=form.cleaned_data["files"],
+                collection=form.cleaned_data["collection"],
+                origin=form.cleaned_data["origin"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("import-job", pk=job.pk)
+    return render(request, "generation/dataset_upload.html", {"form": form})
+
+
+@researcher_required
+def import_job(request, pk: int):
+    try:
+        job = selectors.import_job_get(job_id=pk, user=request.user)
+    except ImportJob.DoesNotExist:
+        raise Http404("No such import.") from None
+    datasets = Dataset.objects.filter(pk__in=(job.summary or {}).get("dataset_ids", [])).order_by("slug")
+    return render(request, "generation/import_job.html", {"job": job, "datasets": datasets})

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, paths, collection, origin, no_progress, **options):
-        bar = tqdm(total=0, unit="rows", unit_scale=True, disable=no_progress or None, file=self.stderr._out)
+        bar = tqdm(total=None, unit=" lines", disable=no_progress or None, file=self.stderr._out)
 
         def progress(done, total):
             bar.total = total
