@@ -232,9 +232,8 @@ def _file_import(
 def _dataset_for_file(
     *, source: ImportSource, parsed: release.ParsedFile, data: bytes, created_by, collection, origin
 ) -> tuple[Dataset, bool]:
-    dataset = (
-        Dataset.objects.select_for_update().filter(source_file=source.source_file).order_by("pk").first()
-    )
+    _lock_source(source.source_file)
+    dataset = Dataset.objects.filter(source_file=source.source_file).order_by("pk").first()
     if dataset is not None:
         return dataset, False
     place = source.place
@@ -260,6 +259,17 @@ def _dataset_for_file(
         created_by=created_by,
     )
     return dataset, True
+
+
+def _lock_source(source_file: str) -> None:
+    """Serialise imports of one file until the end of the transaction. Without it, two imports of
+    a new file could both find no dataset and make two (the second under slug-2). SQLite's
+    IMMEDIATE transactions serialise writers already."""
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(source_file.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _free_slug(base: str) -> str:
