@@ -282,93 +282,78 @@ def _free_slug(base: str) -> str:
     return f"{base}-{n}"
 
 
-# Columns written by COPY, in order; text fields the format leaves out are "" (NOT NULL in the model).
-_TEXT_FIELDS = (
+# Columns written per example, in order; text fields a format leaves out are "" (NOT NULL).
+_COLUMNS = (
+    "dataset_id",
+    "line",
+    "repeat_lines",
+    "content_hash",
     "question",
     "statement",
+    "label_confidence",
+    "answer_matching_behavior",
+    "answer_not_matching_behavior",
+    "index",
     "occupation",
     "other_person",
     "sentence_with_blank",
+    "pronoun_options",
+    "bls_percent_women_2019",
     "bls_original_occupation",
+    "extra",
 )
 
 
+def _row_values(dataset_id: int, rows: list[release.Row]):
+    """Database values in _COLUMNS order; JSON fields as JSON text, as Django writes them."""
+    dumps = json.dumps
+    for row in rows:
+        get = row.fields.get
+        matching, not_matching, options = (
+            get("answer_matching_behavior"),
+            get("answer_not_matching_behavior"),
+            get("pronoun_options"),
+        )
+        yield (
+            dataset_id,
+            row.line,
+            dumps(row.repeat_lines),
+            row.content_hash,
+            get("question", ""),
+            get("statement", ""),
+            get("label_confidence"),
+            None if matching is None else dumps(matching),
+            None if not_matching is None else dumps(not_matching),
+            get("index"),
+            get("occupation", ""),
+            get("other_person", ""),
+            get("sentence_with_blank", ""),
+            None if options is None else dumps(options),
+            get("bls_percent_women_2019"),
+            get("bls_original_occupation", ""),
+            dumps(row.fields["extra"]),
+        )
+
+
 def _examples_write(*, dataset_id: int, rows: list[release.Row]) -> None:
+    """Raw SQL, not bulk_create: building 160k model instances costs more than the database does.
+    PostgreSQL COPY; elsewhere (SQLite) one executemany of INSERT OR IGNORE."""
     if not rows:
         return
-    if connection.vendor == "postgresql":
-        _examples_copy(dataset_id=dataset_id, rows=rows)
-        return
-    Example.objects.bulk_create(
-        (
-            Example(
-                dataset_id=dataset_id,
-                line=row.line,
-                repeat_lines=row.repeat_lines,
-                content_hash=row.content_hash,
-                **row.fields,
-            )
-            for row in rows
-        ),
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
-
-
-def _examples_copy(*, dataset_id: int, rows: list[release.Row]) -> None:
-    """PostgreSQL COPY: about ten times faster than multi-row INSERTs for the whole release."""
-    columns = (
-        "dataset_id",
-        "line",
-        "repeat_lines",
-        "content_hash",
-        "question",
-        "statement",
-        "label_confidence",
-        "answer_matching_behavior",
-        "answer_not_matching_behavior",
-        "index",
-        "occupation",
-        "other_person",
-        "sentence_with_blank",
-        "pronoun_options",
-        "bls_percent_women_2019",
-        "bls_original_occupation",
-        "extra",
-    )
     quote = connection.ops.quote_name
-    sql = f"COPY {quote(Example._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    dumps = json.dumps
-
-    def as_json(value):
-        return None if value is None else dumps(value)
-
+    table, columns = quote(Example._meta.db_table), ", ".join(quote(c) for c in _COLUMNS)
     connection.ensure_connection()
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        write = copy.write_row
-        for row in rows:
-            f = row.fields
-            get = f.get
-            write(
-                (
-                    dataset_id,
-                    row.line,
-                    dumps(row.repeat_lines),
-                    row.content_hash,
-                    get("question", ""),
-                    get("statement", ""),
-                    get("label_confidence"),
-                    as_json(get("answer_matching_behavior")),
-                    as_json(get("answer_not_matching_behavior")),
-                    get("index"),
-                    get("occupation", ""),
-                    get("other_person", ""),
-                    get("sentence_with_blank", ""),
-                    as_json(get("pronoun_options")),
-                    get("bls_percent_women_2019"),
-                    get("bls_original_occupation", ""),
-                    dumps(f["extra"]),
-                )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                write = copy.write_row
+                for values in _row_values(dataset_id, rows):
+                    write(values)
+        else:
+            placeholders = ", ".join(["%s"] * len(_COLUMNS))
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({placeholders})",
+                _row_values(dataset_id, rows),
             )
 
 
