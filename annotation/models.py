@@ -1,1 +1,168 @@
-from django.db import models  # noqa: F401
+"""Batches of examples sent to crowdworkers, their leases (assignments) and judgments.
+
+Counters on Item (judgment_count, lease_count) are changed only inside the transactions of
+annotation.services, under a row lock on the item; the unique constraints below are the last line
+against over-assignment if a code path ever forgot that.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _completion_code() -> str:
+    return secrets.token_hex(4).upper()
+
+
+class Batch(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    datasets = models.ManyToManyField("generation.Dataset", related_name="batches")
+    sample_size = models.PositiveIntegerField(
+        null=True, blank=True, default=100, help_text="Examples drawn per dataset; empty for all."
+    )
+    overlap = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)], help_text="Judgments per item (k)."
+    )
+    lease_seconds = models.PositiveIntegerField(default=900, validators=[MinValueValidator(1)])
+    instructions = models.TextField(blank=True, help_text="Markdown, shown to workers.")
+    gold_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    seed = models.BigIntegerField(help_text="Seed of the sample: the same seed draws the same examples.")
+    entry_token = models.CharField(max_length=32, unique=True, default=_token)
+    completion_code = models.CharField(max_length=32, default=_completion_code)
+    completion_url = models.URLField(blank=True, help_text="Crowd platform URL to send finished workers to.")
+    quota_per_worker = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most judgments one worker may give in this batch; empty for no limit."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+
+    def __str__(self):
+        return self.name
+
+
+class Item(models.Model):
+    """One example of a batch's frozen sample (or a gold control)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    example = models.ForeignKey("generation.Example", on_delete=models.PROTECT, related_name="items")
+    position = models.PositiveIntegerField()
+    is_gold = models.BooleanField(default=False)
+    gold_answer = models.CharField(max_length=200, blank=True)
+    judgment_count = models.PositiveSmallIntegerField(default=0)
+    lease_count = models.PositiveSmallIntegerField(default=0, help_text="Live leases counted against k.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "example"], name="item_unique_example_per_batch"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "is_gold", "judgment_count"], name="item_batch_open"),
+        ]
+
+    def __str__(self):
+        return f"item {self.pk} of batch {self.batch_id}"
+
+
+class Assignment(models.Model):
+    """A worker's lease on an item. One row per (item, worker): an expired lease that the same worker
+    claims again is reactivated, a submitted or skipped one is never offered to them again."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUBMITTED = "submitted"
+        SKIPPED = "skipped"
+        EXPIRED = "expired"
+        RELEASED = "released"  # the batch was paused or cancelled while it was held
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    claimed_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "worker"], name="assignment_unique_item_worker"),
+        ]
+        indexes = [
+            models.Index(fields=["worker", "status"], name="assignment_worker_status"),
+            models.Index(fields=["expires_at"], condition=Q(status="active"), name="assignment_live_expiry"),
+        ]
+
+    def __str__(self):
+        return f"assignment {self.pk} ({self.status})"
+
+
+class Judgment(models.Model):
+    """What one worker said about one item (METHOD.md §7). Never more than one per (item, worker)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="judgments")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judgments")
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="judgment")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="judgments")
+    relevance = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    answer = models.CharField(max_length=200, help_text="One of the item's choices, as written (' Yes', ' (A)').")
+    ambiguous = models.BooleanField()
+    comment = models.TextField(blank=True)
+    seconds = models.FloatField(help_text="Server time from claim to submit.")
+    submitted_at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "worker"], name="judgment_unique_item_worker"),
+            models.CheckConstraint(condition=Q(relevance__gte=1, relevance__lte=5), name="judgment_relevance_1_5"),
+        ]
+        indexes = [models.Index(fields=["batch", "worker"], name="judgment_batch_worker")]
+
+    def __str__(self):
+        return f"judgment {self.pk}"
+
+
+class WorkerProfile(models.Model):
+    """Where a worker account came from: bulk-created by a researcher, or a crowd-platform entry."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_profile")
+    platform = models.CharField(max_length=32, blank=True, help_text="'prolific' for entry links.")
+    external_id = models.CharField(max_length=128, blank=True)
+    study_id = models.CharField(max_length=128, blank=True)
+    session_id = models.CharField(max_length=128, blank=True)
+    entry_batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"],
+                condition=~Q(external_id=""),
+                name="worker_unique_external_id",
+            ),
+        ]
