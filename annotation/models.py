@@ -166,3 +166,6 @@ class WorkerProfile(models.Model):
                 name="worker_unique_external_id",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.user} ({self.platform or 'account'})"
