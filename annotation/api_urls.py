@@ -1,3 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from annotation import apis
+
+urlpatterns = [
+    path("batches/", apis.BatchListCreateApi.as_view(), name="api-batch-list"),
+    path("batches/<int:id>/", apis.BatchDetailApi.as_view(), name="api-batch-detail"),
+    path("batches/<int:id>/launch", apis.BatchLaunchApi.as_view(), name="api-batch-launch"),
+    path("batches/<int:id>/pause", apis.BatchPauseApi.as_view(), name="api-batch-pause"),
+    path("batches/<int:id>/resume", apis.BatchResumeApi.as_view(), name="api-batch-resume"),
+    path("batches/<int:id>/cancel", apis.BatchCancelApi.as_view(), name="api-batch-cancel"),
+    path("batches/<int:id>/progress", apis.BatchProgressApi.as_view(), name="api-batch-progress"),
+    path("batches/<int:id>/workers", apis.BatchWorkersApi.as_view(), name="api-batch-workers"),
+    path("batches/<int:id>/judgments", apis.BatchJudgmentsExportApi.as_view(), name="api-batch-judgments"),
+    path("workers", apis.WorkersCreateApi.as_view(), name="api-workers-create"),
+    path("assignments/next", apis.AssignmentNextApi.as_view(), name="api-assignment-next"),
+    path("assignments/<int:id>/judgment", apis.JudgmentSubmitApi.as_view(), name="api-judgment-submit"),
+    path("assignments/<int:id>/skip", apis.AssignmentSkipApi.as_view(), name="api-assignment-skip"),
+]

@@ -1,0 +1,302 @@
+"""REST API of the annotation app. Workflow steps are explicit APIViews; querysets are scoped to
+the requesting user in batch_for_request and assignment ownership is checked by the services."""
+
+import csv
+import io
+import json
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation import selectors, services
+from annotation.models import Batch, Judgment
+from generation.models import Dataset
+from qa.roles import IsResearcher, IsWorker
+
+
+def batch_for_request(request, id: int) -> Batch:
+    """The one place where batches are scoped: owners see theirs, admins all, others get 404."""
+    return get_object_or_404(selectors.batch_list_for(user=request.user), pk=id)
+
+
+class BatchOutputSerializer(serializers.ModelSerializer):
+    datasets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    entry_path = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id", "name", "status", "owner", "datasets", "sample_size", "overlap", "lease_seconds",
+            "instructions", "gold_rate", "seed", "quota_per_worker", "completion_code", "completion_url",
+            "entry_path", "created_at", "launched_at", "completed_at",
+        ]  # fmt: skip
+
+    def get_entry_path(self, batch) -> str:
+        return f"/enter/{batch.entry_token}/"
+
+
+class BatchListCreateApi(APIView):
+    permission_classes = [IsResearcher]
+
+    class BatchCreateInputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        datasets = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+        sample_size = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=100)
+        overlap = serializers.IntegerField(min_value=1, max_value=50, default=3)
+        lease_seconds = serializers.IntegerField(min_value=10, default=900)
+        instructions = serializers.CharField(allow_blank=True, required=False, default="")
+        gold_rate = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
+        seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+        completion_url = serializers.URLField(required=False, allow_blank=True, default="")
+        quota_per_worker = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+        gold_examples = serializers.ListField(
+            child=inline_serializer("GoldExample", {"example": serializers.IntegerField(), "answer": serializers.CharField(trim_whitespace=False)}),
+            required=False,
+            default=list,
+        )
+
+    @extend_schema(responses=BatchOutputSerializer(many=True))
+    def get(self, request):
+        return Response(BatchOutputSerializer(selectors.batch_list_for(user=request.user), many=True).data)
+
+    @extend_schema(request=BatchCreateInputSerializer, responses={201: BatchOutputSerializer})
+    def post(self, request):
+        data = self.BatchCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        ids = fields.pop("datasets")
+        datasets = list(Dataset.objects.filter(pk__in=ids))
+        missing = sorted(set(ids) - {d.pk for d in datasets})
+        if missing:
+            return Response(
+                {"error": f"datasets: no dataset with id {', '.join(map(str, missing))}", "extra": {"field": "datasets"}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        batch = services.batch_create(owner=request.user, datasets=datasets, **fields)
+        return Response(BatchOutputSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class BatchDetailApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(responses=BatchOutputSerializer)
+    def get(self, request, id: int):
+        return Response(BatchOutputSerializer(batch_for_request(request, id)).data)
+
+
+def _batch_action(name, service):
+    class BatchActionApi(APIView):
+        permission_classes = [IsResearcher]
+
+        @extend_schema(request=None, responses=BatchOutputSerializer, operation_id=f"batches_{name}")
+        def post(self, request, id: int):
+            batch = service(batch=batch_for_request(request, id), user=request.user)
+            return Response(BatchOutputSerializer(batch).data)
+
+    BatchActionApi.__name__ = f"Batch{name.title()}Api"
+    return BatchActionApi
+
+
+BatchLaunchApi = _batch_action("launch", services.batch_launch)
+BatchPauseApi = _batch_action("pause", services.batch_pause)
+BatchResumeApi = _batch_action("resume", services.batch_resume)
+BatchCancelApi = _batch_action("cancel", services.batch_cancel)
+
+
+class ProgressSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    items_total = serializers.IntegerField()
+    items_complete = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    judgments_needed = serializers.IntegerField()
+    live_leases = serializers.IntegerField()
+    active_workers = serializers.IntegerField()
+    median_seconds = serializers.FloatField(allow_null=True)
+    eta_seconds = serializers.FloatField(allow_null=True)
+    eligible_workers = serializers.IntegerField(allow_null=True)
+    at_risk = serializers.BooleanField()
+
+
+class BatchProgressApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(responses=ProgressSerializer)
+    def get(self, request, id: int):
+        batch = batch_for_request(request, id)
+        return Response(ProgressSerializer(selectors.batch_progress(batch=batch)).data)
+
+
+class WorkerTableSerializer(serializers.Serializer):
+    worker = serializers.CharField()
+    worker_id = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    median_seconds = serializers.FloatField(allow_null=True)
+    gold_judged = serializers.IntegerField()
+    gold_accuracy = serializers.FloatField(allow_null=True)
+
+
+class BatchWorkersApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(responses=WorkerTableSerializer(many=True))
+    def get(self, request, id: int):
+        batch = batch_for_request(request, id)
+        return Response(WorkerTableSerializer(selectors.batch_worker_table(batch=batch), many=True).data)
+
+
+JUDGMENT_FIELDS = [
+    "judgment", "batch", "item", "example", "dataset", "worker", "relevance", "answer", "ambiguous",
+    "comment", "seconds", "submitted_at", "is_gold",
+]  # fmt: skip
+
+
+def _judgment_rows(batch: Batch):
+    rows = (
+        Judgment.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list(
+            "pk", "batch_id", "item_id", "item__example_id", "item__example__dataset__slug", "worker__username",
+            "relevance", "answer", "ambiguous", "comment", "seconds", "submitted_at", "item__is_gold",
+        )  # fmt: skip
+    )
+    for row in rows.iterator(chunk_size=2000):
+        record = dict(zip(JUDGMENT_FIELDS, row, strict=True))
+        record["submitted_at"] = record["submitted_at"].isoformat()
+        yield record
+
+
+def _csv_lines(records):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=JUDGMENT_FIELDS)
+    writer.writeheader()
+    for record in records:
+        writer.writerow(record)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+class BatchJudgmentsExportApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["jsonl", "csv"], description="Default jsonl.")],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request, id: int):
+        batch = batch_for_request(request, id)
+        fmt = request.query_params.get("format", "jsonl")
+        if fmt == "csv":
+            response = StreamingHttpResponse(_csv_lines(_judgment_rows(batch)), content_type="text/csv")
+        elif fmt == "jsonl":
+            lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in _judgment_rows(batch))
+            response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
+        else:
+            return Response(
+                {"error": f"format: {fmt!r} is not one of jsonl, csv", "extra": {"field": "format"}}, status=400
+            )
+        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-judgments.{fmt}"'
+        return response
+
+    # Streaming bodies skip DRF's content negotiation, so ?format= must not select a renderer.
+    def get_format_suffix(self, **kwargs):
+        return None
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+class WorkersCreateApi(APIView):
+    permission_classes = [IsResearcher]
+
+    class WorkersCreateInputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+        usernames = serializers.ListField(child=serializers.CharField(max_length=150), required=False, min_length=1)
+
+        def validate(self, attrs):
+            if ("count" in attrs) == ("usernames" in attrs):
+                raise serializers.ValidationError("Give either count or usernames.")
+            return attrs
+
+    class WorkersCreatedSerializer(serializers.Serializer):
+        workers = inline_serializer(
+            "WorkerCredentials", {"username": serializers.CharField(), "password": serializers.CharField()}, many=True
+        )
+
+    @extend_schema(request=WorkersCreateInputSerializer, responses={201: WorkersCreatedSerializer})
+    def post(self, request):
+        data = self.WorkersCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        workers = services.workers_bulk_create(created_by=request.user, **data.validated_data)
+        return Response({"workers": workers}, status=status.HTTP_201_CREATED)
+
+
+class AssignmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField()
+    batch = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    behavior = serializers.CharField()
+    question = serializers.CharField()
+    choices = serializers.ListField(child=serializers.CharField(trim_whitespace=False))
+    instructions_html = serializers.CharField()
+
+
+class AssignmentNextApi(APIView):
+    permission_classes = [IsWorker]
+
+    class AssignmentNextInputSerializer(serializers.Serializer):
+        batch = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(
+        request=AssignmentNextInputSerializer,
+        responses={200: AssignmentOutputSerializer, 204: OpenApiResponse(description="No work left for you.")},
+    )
+    def post(self, request):
+        data = self.AssignmentNextInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_claim_next(worker=request.user, batch=data.validated_data.get("batch"))
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AssignmentOutputSerializer(services.item_payload(assignment=assignment)).data)
+
+
+class JudgmentOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Judgment
+        fields = ["id", "item", "assignment", "relevance", "answer", "ambiguous", "comment", "seconds", "submitted_at"]
+
+
+class JudgmentSubmitApi(APIView):
+    permission_classes = [IsWorker]
+
+    class JudgmentInputSerializer(serializers.Serializer):
+        relevance = serializers.IntegerField(min_value=1, max_value=5)
+        answer = serializers.CharField(trim_whitespace=False, max_length=200)
+        ambiguous = serializers.BooleanField()
+        comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+        idempotency_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+
+    @extend_schema(request=JudgmentInputSerializer, responses={201: JudgmentOutputSerializer, 200: JudgmentOutputSerializer})
+    def post(self, request, id: int):
+        data = self.JudgmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        judgment = services.judgment_submit(assignment_id=id, worker=request.user, **data.validated_data)
+        return Response(JudgmentOutputSerializer(judgment).data, status=status.HTTP_201_CREATED)
+
+
+class AssignmentSkipApi(APIView):
+    permission_classes = [IsWorker]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Skipped.")})
+    def post(self, request, id: int):
+        services.assignment_skip(assignment_id=id, worker=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
