@@ -11,7 +11,6 @@ release's directory layout tells about a file (collection, origin, dataset slug,
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,10 +229,13 @@ def parse_record(fmt: str, record: dict) -> dict:
     return fields
 
 
+# One encoder, made once: json.dumps with arguments builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def content_hash(record: dict) -> str:
     """Identity of a record: the same keys and values give the same hash, whatever the key order."""
-    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(record).encode("utf-8")).hexdigest()
 
 
 def to_record(fmt: str, fields: dict, keys: list[str] | None = None) -> dict:
@@ -317,10 +319,17 @@ JSON_STYLES = (
 )
 
 
+_ENCODERS: dict[tuple, json.JSONEncoder] = {}
+
+
 def dump_record(record: dict, style: dict | None = None) -> str:
     """One JSON line (without the newline) in the file's style; Python's default without a style."""
     style = style or JSON_STYLES[0]
-    return json.dumps(record, ensure_ascii=style["ensure_ascii"], separators=tuple(style["separators"]))
+    key = (style["ensure_ascii"], *style["separators"])
+    encoder = _ENCODERS.get(key)
+    if encoder is None:
+        encoder = _ENCODERS[key] = json.JSONEncoder(ensure_ascii=key[0], separators=key[1:])
+    return encoder.encode(record)
 
 
 class FileError(ValueError):
@@ -358,18 +367,11 @@ class ParsedFile:
     keys: list[str]  # the first record's keys, in the file's order
 
 
-def parse_file(
-    data: bytes,
-    *,
-    name: str,
-    expected_format: str | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ParsedFile:
+def parse_file(data: bytes, *, name: str, expected_format: str | None = None) -> ParsedFile:
     """Read one JSON-lines file of the release's formats. Raises FileRejected.
 
     Blank lines are skipped (line numbers stay those of the file). A record that repeats an earlier
-    one exactly is kept once, with the later lines in its `repeat_lines`. `progress(lines)` is
-    called every 10,000 lines.
+    one exactly is kept once, with the later lines in its `repeat_lines`.
     """
     errors: list[FileError] = []
     try:
@@ -401,8 +403,6 @@ def parse_file(
     keys: list[str] = []
     lineno = 0
     for lineno, line in enumerate(text.split("\n"), 1):
-        if progress is not None and lineno % 10_000 == 0:
-            progress(lineno)
         if not line or line.isspace():
             continue
         try:

@@ -128,6 +128,11 @@ def sources_import(
     progress: Progress | None = None,
     summary: ImportSummary | None = None,
 ) -> ImportSummary:
+    """Import files already located (dataset_import_paths for paths, import_job_run for uploads).
+
+    One file at a time: parsing it on a helper thread while the previous one is written was
+    slower here (the GIL and the database share two cores).
+    """
     summary = summary or ImportSummary()
     sizes = [_count_lines(s.path) for s in sources]
     total = sum(sizes)
@@ -136,18 +141,13 @@ def sources_import(
         progress(0, total)
     dataset_ids: dict[int, None] = {}
     for source, size in zip(sources, sizes, strict=True):
-
-        def file_progress(lines, _base=done):
-            if progress:
-                progress(min(_base + lines, total), total)
-
-        dataset_id = _file_import(
+        dataset_id = _file_store(
             source=source,
+            read=_file_read(source),
             created_by=created_by,
             collection=collection,
             origin=origin,
             summary=summary,
-            progress=file_progress,
         )
         if dataset_id is not None:
             dataset_ids[dataset_id] = None
@@ -159,22 +159,35 @@ def sources_import(
     return summary
 
 
-def _file_import(
-    *, source: ImportSource, created_by, collection, origin, summary: ImportSummary, progress
-) -> int | None:
-    summary.files += 1
+@dataclass
+class _FileRead:
+    data: bytes = b""
+    parsed: release.ParsedFile | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def _file_read(source: ImportSource) -> _FileRead:
+    """Read and parse one file; no database."""
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        summary.errors.append(f"{source.display}: file: cannot be read ({exc.strerror or exc})")
-        summary.files_rejected += 1
-        return None
+        return _FileRead(errors=[f"{source.display}: file: cannot be read ({exc.strerror or exc})"])
     try:
-        parsed = release.parse_file(data, name=source.display, progress=progress)
+        return _FileRead(data, release.parse_file(data, name=source.display))
     except release.FileRejected as exc:
-        summary.errors.extend(str(e) for e in exc.errors)
+        return _FileRead(data, errors=[str(e) for e in exc.errors])
+
+
+def _file_store(
+    *, source: ImportSource, read: _FileRead, created_by, collection, origin, summary: ImportSummary
+) -> int | None:
+    """Write one parsed file in one transaction; returns its dataset's id, None if rejected."""
+    summary.files += 1
+    if read.errors:
+        summary.errors.extend(read.errors)
         summary.files_rejected += 1
         return None
+    parsed, data = read.parsed, read.data
 
     for attempt in (1, 2):
         try:
@@ -305,33 +318,42 @@ _COLUMNS = (
 
 
 def _row_values(dataset_id: int, rows: list[release.Row]):
-    """Database values in _COLUMNS order; JSON fields as JSON text, as Django writes them."""
+    """Database values in _COLUMNS order; JSON fields as JSON text, as Django writes them. The few
+    distinct answer strings (" Yes", " (A)") are encoded once."""
     dumps = json.dumps
+    encoded: dict[str, str] = {}
+
+    def as_json(value):
+        if value is None:
+            return None
+        if type(value) is str:
+            text = encoded.get(value)
+            if text is None:
+                text = encoded[value] = dumps(value)
+            return text
+        return dumps(value)
+
     for row in rows:
-        get = row.fields.get
-        matching, not_matching, options = (
-            get("answer_matching_behavior"),
-            get("answer_not_matching_behavior"),
-            get("pronoun_options"),
-        )
+        fields = row.fields
+        get = fields.get
         yield (
             dataset_id,
             row.line,
-            dumps(row.repeat_lines),
+            dumps(row.repeat_lines) if row.repeat_lines else "[]",
             row.content_hash,
             get("question", ""),
             get("statement", ""),
             get("label_confidence"),
-            None if matching is None else dumps(matching),
-            None if not_matching is None else dumps(not_matching),
+            as_json(get("answer_matching_behavior")),
+            as_json(get("answer_not_matching_behavior")),
             get("index"),
             get("occupation", ""),
             get("other_person", ""),
             get("sentence_with_blank", ""),
-            None if options is None else dumps(options),
+            as_json(get("pronoun_options")),
             get("bls_percent_women_2019"),
             get("bls_original_occupation", ""),
-            dumps(row.fields["extra"]),
+            dumps(fields["extra"]) if fields["extra"] else "{}",
         )
 
 
