@@ -41,6 +41,8 @@ def dawid_skene(
     converged = False
     iterations = 0
     cell = workers * k * k + codes  # + true class * k below
+    if not rated.any():
+        max_iter = 0  # nothing to estimate
     for step in range(1, max_iter + 1):
         iterations = step
         # M-step: expected counts of (worker, true class, answer)
@@ -50,7 +52,7 @@ def dawid_skene(
         confusion = flat.reshape(n_workers, k, k) + smoothing
         confusion = np.clip(confusion, EPS, None)
         confusion /= confusion.sum(2, keepdims=True)
-        priors = np.clip(posteriors[rated].mean(0), EPS, None)
+        priors = np.clip(posteriors[rated].mean(0), EPS, None) if rated.any() else np.full(k, 1.0 / k)
         # E-step: log posterior of each unit's true class
         log_conf = np.log(confusion)
         log_post = np.tile(np.log(priors), (n_units, 1))

@@ -1,1 +1,52 @@
-from django.db import models  # noqa: F401
+from django.db import models
+from django.db.models import Q
+
+
+class Report(models.Model):
+    """The latest agreement report of one batch, or of every judgment on one dataset.
+
+    One row per subject, rewritten by each computation. `payload` is the JSON contract read by the
+    API and the page; `examples` a columnar per-example table (large, so loaded only by exports).
+    `stale` is set when judgments changed after `computed_at`; `queued_at` while a computation
+    is enqueued, so that a burst of judgments enqueues one computation, not one per judgment.
+    """
+
+    class Scope(models.TextChoices):
+        BATCH = "batch"
+        DATASET = "dataset"
+
+    class Status(models.TextChoices):
+        EMPTY = "empty", "never computed"
+        READY = "ready"
+        FAILED = "failed"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    batch = models.ForeignKey("annotation.Batch", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    dataset = models.ForeignKey(
+        "generation.Dataset", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.EMPTY)
+    payload = models.JSONField(default=dict, blank=True)
+    examples = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="How long the last computation took.")
+    judgments = models.PositiveIntegerField(default=0, help_text="Judgments the last computation saw.")
+    stale = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="When judgments last changed.")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch"], condition=Q(scope="batch"), name="report_one_per_batch"),
+            models.UniqueConstraint(fields=["dataset"], condition=Q(scope="dataset"), name="report_one_per_dataset"),
+            models.CheckConstraint(
+                condition=(Q(scope="batch", batch__isnull=False, dataset__isnull=True))
+                | (Q(scope="dataset", dataset__isnull=False, batch__isnull=True)),
+                name="report_scope_matches_subject",
+            ),
+        ]
+
+    def __str__(self):
+        subject = f"batch {self.batch_id}" if self.scope == self.Scope.BATCH else f"dataset {self.dataset_id}"
+        return f"report of {subject} ({self.status})"

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
 
-urlpatterns: list = []
+from analysis import views
+
+SUBJECT = r"^(?P<kind>batches|datasets)/(?P<pk>[0-9]+)/"
+
+urlpatterns = [
+    path("", views.report_list, name="report-list"),
+    path("compare/", views.compare_page, name="report-compare"),
+    re_path(SUBJECT + r"$", views.report_page, name="report-page"),
+    re_path(SUBJECT + r"refresh$", views.report_refresh_view, name="report-refresh"),
+]

@@ -1,0 +1,303 @@
+"""Report API: the JSON contract, exports, the validated dataset and comparisons. Researchers only;
+a researcher reaches the reports of batches they own (admins all)."""
+
+import json
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analysis import exports
+from analysis.models import Report
+from analysis.selectors import (
+    batches_visible_to,
+    dataset_report_visible,
+    report_compare,
+    report_of,
+    report_summary,
+    validated_lines,
+)
+from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
+from generation.models import Dataset
+from qa.errors import ApplicationError
+from qa.roles import IsResearcher
+
+
+class ShareSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    successes = serializers.IntegerField()
+    n = serializers.IntegerField()
+
+
+class EstimateSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    se = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    items_used = serializers.IntegerField()
+    items_left_out = serializers.IntegerField()
+    undefined_reason = serializers.CharField(allow_null=True)
+
+
+class RelevanceSerializer(serializers.Serializer):
+    mean = serializers.FloatField(allow_null=True)
+    sd = serializers.FloatField(allow_null=True)
+    histogram = serializers.ListField(child=serializers.IntegerField(), help_text="Counts of ratings 1..5.")
+    n = serializers.IntegerField()
+
+
+class FiguresSerializer(serializers.Serializer):
+    examples = serializers.IntegerField()
+    examples_judged = serializers.IntegerField()
+    examples_complete = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    majority_agrees_with_label = ShareSerializer()
+    answer_agrees_with_label = ShareSerializer()
+    fleiss_kappa_answers = EstimateSerializer()
+    fleiss_kappa_ambiguity = EstimateSerializer()
+    krippendorff_alpha_relevance = EstimateSerializer(help_text="Ordinal.")
+    krippendorff_alpha_answers = EstimateSerializer(help_text="Nominal; point estimate only.")
+    gwet_ac1_answers = EstimateSerializer(help_text="Point estimate only.")
+    percent_agreement_answers = EstimateSerializer()
+    ambiguous_votes = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Complete items with 0, 1, ..., k 'ambiguous' votes."
+    )
+    relevance = RelevanceSerializer()
+
+
+class DatasetRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    origin = serializers.CharField()
+    collection = serializers.CharField()
+    format = serializers.CharField()
+
+
+class DatasetFiguresSerializer(FiguresSerializer):
+    dataset = DatasetRefSerializer()
+    answers = serializers.ListField(child=serializers.CharField())
+
+
+class WorkerRowSerializer(serializers.Serializer):
+    worker = serializers.IntegerField()
+    username = serializers.CharField()
+    judgments = serializers.IntegerField()
+    agrees_with_others = ShareSerializer(help_text="Agreement with the strict majority of the item's other raters.")
+    agrees_with_label = ShareSerializer()
+    gold_accuracy = ShareSerializer()
+    median_seconds = serializers.FloatField(allow_null=True)
+    dawid_skene_accuracy = serializers.FloatField(required=False)
+    flags = serializers.ListField(child=serializers.ChoiceField(choices=["low_agreement", "too_fast"]))
+
+
+class ReportOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Report.Status.choices)
+    stale = serializers.BooleanField(help_text="Judgments changed since computed_at.")
+    computing = serializers.BooleanField(help_text="A computation is enqueued.")
+    computed_at = serializers.DateTimeField(allow_null=True)
+    seconds = serializers.FloatField(allow_null=True, help_text="How long the computation took.")
+    overlap = serializers.IntegerField(required=False)
+    batch = FiguresSerializer(required=False, help_text="Totals over every dataset.")
+    datasets = DatasetFiguresSerializer(many=True, required=False)
+    workers = WorkerRowSerializer(many=True, required=False)
+
+
+def report_response_data(report: Report) -> dict:
+    payload = dict(report.payload or {})
+    payload.update(
+        status=report.status,
+        stale=report.stale,
+        computing=report.queued_at is not None,
+        computed_at=report.computed_at.isoformat() if report.computed_at else None,
+        seconds=report.seconds,
+    )
+    return payload
+
+
+def _subject(request, kind: str, pk: int) -> Report:
+    if kind == "batches":
+        batch = get_object_or_404(batches_visible_to(user=request.user), pk=pk)
+        return report_of(batch=batch)
+    dataset = get_object_or_404(Dataset, pk=pk)
+    if not dataset_report_visible(user=request.user, dataset=dataset):
+        raise Http404
+    return report_of(dataset=dataset)
+
+
+
+
+class ReportApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(
+        responses={200: ReportOutputSerializer, 202: ReportOutputSerializer},
+        summary="The stored agreement report of a batch, or of every judgment on a dataset",
+        description="Never waits for a long computation: a report never computed is computed now where "
+        "tasks run in-process, else enqueued (202). `stale` says judgments changed since `computed_at`.",
+    )
+    def get(self, request, kind: str, pk: int):
+        report = _subject(request, kind, pk)
+        if report.status == Report.Status.EMPTY:
+            report = report_refresh(report=report)
+            report.refresh_from_db()
+        elif report.stale and broker_runs_tasks():
+            report_enqueue(report=report)
+            report.refresh_from_db()
+        code = status.HTTP_200_OK if report.computed_at else status.HTTP_202_ACCEPTED
+        return Response(report_response_data(report), status=code)
+
+    @extend_schema(
+        request=None,
+        responses={200: ReportOutputSerializer, 202: ReportOutputSerializer},
+        summary="Recompute the report now (in-process) or enqueue it (with a broker: 202)",
+    )
+    def post(self, request, kind: str, pk: int):
+        report = report_refresh(report=_subject(request, kind, pk))
+        report.refresh_from_db()
+        code = status.HTTP_202_ACCEPTED if broker_runs_tasks() else status.HTTP_200_OK
+        return Response(report_response_data(report), status=code)
+
+
+def _ready(report: Report) -> Report:
+    if report.status != Report.Status.READY:
+        raise ApplicationError(
+            "This report has not been computed yet; GET or POST the report first.", status_code=409
+        )
+    return report
+
+
+EXPORTS = {
+    "export.json": "application/json",
+    "datasets.csv": "text/csv",
+    "workers.csv": "text/csv",
+    "examples.csv": "text/csv",
+    "summary.md": "text/markdown",
+}
+
+
+class ReportExportApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(EXPORTS))],
+        responses={(200, media): OpenApiResponse(OpenApiTypes.STR) for media in set(EXPORTS.values())},
+        summary="The stored report as complete JSON, CSV tables (datasets, workers, examples) or a Markdown summary",
+    )
+    def get(self, request, kind: str, pk: int, name: str):
+        if name not in EXPORTS:
+            raise Http404
+        report = _ready(_subject(request, kind, pk))
+        subject = f"{kind[:-1]}-{pk}"
+        if name == "export.json":
+            body = json.dumps({**report_response_data(report), "examples": report.examples}, ensure_ascii=False)
+        elif name == "datasets.csv":
+            body = exports.datasets_csv(report.payload)
+        elif name == "workers.csv":
+            body = exports.workers_csv(report.payload)
+        elif name == "examples.csv":
+            response = StreamingHttpResponse(exports.examples_csv_lines(report.examples), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="{subject}-examples.csv"'
+            return response
+        else:
+            title = (report.payload.get("subject") or {}).get("name") or (report.payload.get("subject") or {}).get(
+                "slug", subject
+            )
+            body = exports.summary_markdown(report.payload, title=f"Crowd validation: {title}")
+        response = HttpResponse(body, content_type=f"{EXPORTS[name]}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{subject}-{name}"'
+        return response
+
+
+class ValidatedExportApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("min_relevance", float, description="Mean relevance at least this (default 3)."),
+            OpenApiParameter("majority_agrees", bool, description="Majority gives the label (default true)."),
+            OpenApiParameter("majority_not_ambiguous", bool, description="Majority says unambiguous (default true)."),
+            OpenApiParameter("complete_only", bool, description="Only items with k judgments (default true)."),
+        ],
+        responses={(200, "application/jsonl"): OpenApiResponse(OpenApiTypes.STR)},
+        summary="The examples that pass the thresholds, as JSON lines in the release format with crowd_* figures",
+    )
+    def get(self, request, kind: str, pk: int):
+        report = _ready(_subject(request, kind, pk))
+        params = request.query_params
+
+        def flag(name):
+            return params.get(name, "true").lower() not in ("0", "false", "no")
+
+        try:
+            min_relevance = float(params.get("min_relevance", 3))
+        except ValueError:
+            raise ApplicationError("min_relevance must be a number from 1 to 5") from None
+        lines = validated_lines(
+            report=report,
+            min_relevance=min_relevance,
+            majority_agrees=flag("majority_agrees"),
+            majority_not_ambiguous=flag("majority_not_ambiguous"),
+            complete_only=flag("complete_only"),
+        )
+        response = StreamingHttpResponse(lines, content_type="application/jsonl")
+        response["Content-Disposition"] = f'attachment; filename="{kind[:-1]}-{pk}-validated.jsonl"'
+        return response
+
+
+def side_summary(request, batch_id, dataset_id) -> tuple[str, dict]:
+    if batch_id:
+        report = _ready(_subject(request, "batches", batch_id))
+        summary = report_summary(report=report, dataset_id=dataset_id)
+        if summary is None:
+            raise ApplicationError(f"dataset {dataset_id} is not in batch {batch_id}'s report", status_code=404)
+        label = report.payload["subject"]["name"] + (f" / {summary['dataset']['slug']}" if dataset_id else "")
+        return label, summary
+    if dataset_id:
+        report = _ready(_subject(request, "datasets", dataset_id))
+        return report.payload["subject"]["slug"], report_summary(report=report)
+    raise ApplicationError("each side needs a batch, a dataset, or both")
+
+
+class CompareInputSerializer(serializers.Serializer):
+    left_batch = serializers.IntegerField(required=False)
+    left_dataset = serializers.IntegerField(required=False)
+    right_batch = serializers.IntegerField(required=False)
+    right_dataset = serializers.IntegerField(required=False)
+
+
+class CompareApi(APIView):
+    permission_classes = [IsResearcher]
+
+    @extend_schema(
+        operation_id="report_compare",
+        parameters=[CompareInputSerializer],
+        responses=inline_serializer(
+            "ReportComparison",
+            {
+                "left": inline_serializer("ComparisonSide", {"label": serializers.CharField(), "figures": FiguresSerializer()}),
+                "right": inline_serializer("ComparisonSideRight", {"label": serializers.CharField(), "figures": FiguresSerializer()}),
+                "differences": serializers.DictField(help_text="left minus right: difference, ci_low, ci_high, test, p_value"),
+            },
+        ),
+        summary="Two datasets or batches side by side: differences with 95% intervals and tests",
+    )
+    def get(self, request):
+        params = CompareInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        left_label, left = side_summary(request, p.get("left_batch"), p.get("left_dataset"))
+        right_label, right = side_summary(request, p.get("right_batch"), p.get("right_dataset"))
+        return Response(
+            {
+                "left": {"label": left_label, "figures": left},
+                "right": {"label": right_label, "figures": right},
+                "differences": report_compare(left=left, right=right),
+            }
+        )

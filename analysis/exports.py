@@ -1,0 +1,132 @@
+"""A report's payload as CSV tables and a Markdown summary for a paper's appendix. Pure, no Django."""
+
+import csv
+import io
+
+
+def _pct(share: dict | None) -> str:
+    if not share or share.get("value") is None:
+        return "n/a"
+    return f"{100 * share['value']:.1f}% [{100 * share['ci_low']:.1f}, {100 * share['ci_high']:.1f}]"
+
+
+def _coef(estimate: dict | None) -> str:
+    if not estimate or estimate.get("value") is None:
+        return "undefined" + (f" ({estimate['undefined_reason']})" if estimate and estimate.get("undefined_reason") else "")
+    text = f"{estimate['value']:.3f}"
+    if estimate.get("ci_low") is not None:
+        text += f" [{estimate['ci_low']:.3f}, {estimate['ci_high']:.3f}]"
+    return text
+
+
+def _num(x, digits=3):
+    return "" if x is None else round(x, digits)
+
+
+DATASET_COLUMNS = [
+    "dataset", "examples", "examples_complete", "judgments",
+    "majority_agrees_with_label", "majority_ci_low", "majority_ci_high",
+    "answer_agrees_with_label", "answer_ci_low", "answer_ci_high",
+    "fleiss_kappa_answers", "fleiss_kappa_answers_se", "fleiss_kappa_answers_ci_low", "fleiss_kappa_answers_ci_high",
+    "fleiss_kappa_answers_items_used", "fleiss_kappa_answers_items_left_out",
+    "fleiss_kappa_ambiguity", "krippendorff_alpha_relevance", "gwet_ac1_answers",
+    "relevance_mean", "relevance_sd", "relevance_1", "relevance_2", "relevance_3", "relevance_4", "relevance_5",
+    "ambiguous_votes",
+]  # fmt: skip
+
+
+def _dataset_row(name: str, d: dict) -> list:
+    m, a, f = d["majority_agrees_with_label"], d["answer_agrees_with_label"], d["fleiss_kappa_answers"]
+    return [
+        name, d["examples"], d.get("examples_complete"), d["judgments"],
+        _num(m["value"], 4), _num(m["ci_low"], 4), _num(m["ci_high"], 4),
+        _num(a["value"], 4), _num(a["ci_low"], 4), _num(a["ci_high"], 4),
+        _num(f["value"], 4), _num(f["se"], 4), _num(f["ci_low"], 4), _num(f["ci_high"], 4),
+        f["items_used"], f["items_left_out"],
+        _num(d["fleiss_kappa_ambiguity"]["value"], 4), _num(d["krippendorff_alpha_relevance"]["value"], 4),
+        _num(d.get("gwet_ac1_answers", {}).get("value"), 4),
+        _num(d["relevance"]["mean"]), _num(d["relevance"]["sd"]), *d["relevance"]["histogram"],
+        " ".join(str(v) for v in d["ambiguous_votes"]),
+    ]  # fmt: skip
+
+
+def _csv(header: list, rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def datasets_csv(payload: dict) -> str:
+    rows = [_dataset_row(d["dataset"]["slug"], d) for d in payload.get("datasets", [])]
+    if payload.get("batch"):
+        rows.append(_dataset_row("(all)", payload["batch"]))
+    return _csv(DATASET_COLUMNS, rows)
+
+
+def workers_csv(payload: dict) -> str:
+    header = [
+        "worker", "username", "judgments", "agrees_with_others", "agrees_with_others_n", "agrees_with_label",
+        "gold_accuracy", "gold_n", "median_seconds", "dawid_skene_accuracy", "flags",
+    ]  # fmt: skip
+    rows = []
+    for w in payload.get("workers", []):
+        gold = w.get("gold_accuracy") or {}
+        rows.append([
+            w["worker"], w.get("username", ""), w["judgments"], _num(w["agrees_with_others"]["value"], 4),
+            w["agrees_with_others"]["n"], _num((w.get("agrees_with_label") or {}).get("value"), 4),
+            _num(gold.get("value"), 4), gold.get("n", 0), _num(w["median_seconds"], 2),
+            _num(w.get("dawid_skene_accuracy"), 4), " ".join(w["flags"]),
+        ])  # fmt: skip
+    return _csv(header, rows)
+
+
+EXAMPLE_COLUMNS = [
+    "item", "example", "dataset", "judgments", "complete", "label_votes", "majority_agrees_with_label",
+    "ambiguous_votes", "majority_not_ambiguous", "relevance_mean", "majority_answer", "dawid_skene_answer",
+    "dawid_skene_probability", "dawid_skene_agrees_with_label",
+]  # fmt: skip
+
+
+def examples_csv_lines(examples: dict):
+    yield _csv(EXAMPLE_COLUMNS, [])
+    columns = [examples.get(c, []) for c in EXAMPLE_COLUMNS]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for start in range(0, len(columns[0]) if columns else 0, 5000):
+        writer.writerows(zip(*(c[start : start + 5000] for c in columns), strict=True))
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+
+
+def summary_markdown(payload: dict, *, title: str) -> str:
+    """A table shaped like the paper's crowd-validation figures (Perez et al. 2022, §3.3, §4.1, §5.3)."""
+    k = payload.get("overlap", 3)
+    lines = [
+        f"## {title}",
+        "",
+        f"Crowd validation: {k} workers per example, blind to the dataset's label. "
+        "Intervals are 95%: Wilson for shares, a bootstrap over examples for kappa and alpha.",
+        "",
+        f"| Dataset | Examples | Judgments | ≥{k // 2 + 1} of {k} agree with label | Answers agree with label "
+        f"| Fleiss's κ (answers) | Relevance mean ± sd | 0 of {k} / {k} of {k} say ambiguous | α relevance (ordinal) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    entries = [(d["dataset"]["slug"], d) for d in payload.get("datasets", [])]
+    if payload.get("batch") and len(entries) != 1:
+        entries.append(("**All**", payload["batch"]))
+    for name, d in entries:
+        votes = d["ambiguous_votes"]
+        complete = sum(votes) or 1
+        rel = d["relevance"]
+        relevance = "n/a" if rel["mean"] is None else f"{rel['mean']:.2f} ± {(rel['sd'] or 0):.2f}"
+        lines.append(
+            f"| {name} | {d['examples']} | {d['judgments']} | {_pct(d['majority_agrees_with_label'])} "
+            f"| {_pct(d['answer_agrees_with_label'])} | {_coef(d['fleiss_kappa_answers'])} | {relevance} "
+            f"| {100 * votes[0] / complete:.1f}% / {100 * votes[-1] / complete:.1f}% "
+            f"| {_coef(d['krippendorff_alpha_relevance'])} |"
+        )
+    lines += ["", f"Computed {payload.get('computed_at', '')}.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,232 @@
+"""Reads for reports: what a user may see, and the judgments of a batch or dataset as arrays.
+
+No Python object per judgment: rows come out of values_list as plain tuples (answers already
+coded to integers in SQL) and go straight into numpy arrays.
+"""
+
+import json
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db.models import Case, IntegerField, Value, When
+
+from analysis.assemble import ReportInputs
+from analysis.models import Report
+from annotation.models import Batch, Item, Judgment
+from generation.models import Dataset, Example
+
+
+def batches_visible_to(*, user):
+    """Researchers see the batches they own; admins all."""
+    if user.is_superuser:
+        return Batch.objects.all()
+    return Batch.objects.filter(owner=user)
+
+
+def dataset_report_visible(*, user, dataset: Dataset) -> bool:
+    """A dataset's report pools every batch that judged it, so a researcher sees it only where
+    nothing in it is someone else's: their own dataset, or one judged only in batches they own."""
+    if user.is_superuser or (dataset.created_by_id and dataset.created_by_id == user.id):
+        return True
+    batches = Batch.objects.filter(items__example__dataset=dataset).distinct()
+    return batches.filter(owner=user).exists() and not batches.exclude(owner=user).exists()
+
+
+def report_of(*, batch: Batch | None = None, dataset: Dataset | None = None) -> Report:
+    """The subject's report row (created empty on first use), without the large per-example table."""
+    subject = {"scope": Report.Scope.BATCH, "batch": batch} if batch is not None else {
+        "scope": Report.Scope.DATASET, "dataset": dataset
+    }  # fmt: skip
+    report = Report.objects.defer("examples").filter(**subject).first()
+    if report is None:
+        Report.objects.get_or_create(**subject)
+        report = Report.objects.defer("examples").get(**subject)
+    return report
+
+
+def _label_set(value) -> list[str]:
+    if value is None:
+        return []
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+
+
+def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None) -> ReportInputs:
+    """Everything a report needs, as arrays. Batch scope: the batch's items; dataset scope: every
+    item of the dataset in any batch (an example judged in two batches is two units)."""
+    if batch is not None:
+        items = Item.objects.filter(batch=batch)
+        judgments = Judgment.objects.filter(batch=batch)
+        k = batch.overlap
+    else:
+        items = Item.objects.filter(example__dataset=dataset)
+        judgments = Judgment.objects.filter(item__example__dataset=dataset)
+        overlaps = list(items.values_list("batch__overlap", flat=True).distinct())
+        k = max(overlaps, key=lambda o: (items.filter(batch__overlap=o).count(), o)) if overlaps else 3
+
+    item_rows = list(
+        items.order_by("example__dataset_id", "id").values_list(
+            "id",
+            "example_id",
+            "example__dataset_id",
+            "is_gold",
+            "gold_answer",
+            "example__answer_matching_behavior",
+            "example__answer_not_matching_behavior",
+        )
+    )
+    answers = sorted(set(judgments.values_list("answer", flat=True).distinct()))
+    for row in item_rows:
+        for value in (*_label_set(row[5]), *_label_set(row[6]), *([row[4]] if row[4] else [])):
+            if value not in answers:
+                answers.append(value)
+    code_of = {a: i for i, a in enumerate(answers)}
+
+    n = len(item_rows)
+    c = max(len(answers), 1)
+    item_ids = np.fromiter((r[0] for r in item_rows), dtype=np.int64, count=n)
+    example_ids = np.fromiter((r[1] for r in item_rows), dtype=np.int64, count=n)
+    dataset_ids = np.fromiter((r[2] for r in item_rows), dtype=np.int64, count=n)
+    item_gold = np.fromiter((bool(r[3]) for r in item_rows), dtype=bool, count=n)
+    gold_code = np.fromiter((code_of.get(r[4], -1) if r[4] else -1 for r in item_rows), dtype=np.int64, count=n)
+    item_label = np.zeros((n, c), dtype=bool)
+    item_choices = np.zeros((n, c), dtype=bool)
+    # Labels repeat across items (" Yes", " No"): map each distinct label value once.
+    for index, row in enumerate(item_rows):
+        for value in _label_set(row[5]):
+            item_label[index, code_of[value]] = True
+        for value in _label_set(row[6]):
+            item_choices[index, code_of[value]] = True
+    item_choices |= item_label
+
+    distinct_datasets, item_dataset = np.unique(dataset_ids, return_inverse=True)
+    meta = {
+        d["id"]: d
+        for d in Dataset.objects.filter(id__in=distinct_datasets.tolist()).values(
+            "id", "slug", "name", "origin", "collection", "format"
+        )
+    }
+    datasets = [meta[i] for i in distinct_datasets.tolist()]
+
+    code = Case(*(When(answer=a, then=Value(i)) for a, i in code_of.items()), default=Value(-1), output_field=IntegerField())
+    rows = judgments.order_by().annotate(code=code).values_list(
+        "item_id", "worker_id", "code", "ambiguous", "relevance", "seconds"
+    )
+    table = np.array(list(rows), dtype=np.float64).reshape(-1, 6)
+    position = np.full(int(item_ids.max()) + 1 if n else 1, -1, dtype=np.int64)
+    position[item_ids] = np.arange(n)
+    unit = position[table[:, 0].astype(np.int64)] if len(table) else np.zeros(0, dtype=np.int64)
+    worker_ids, worker = np.unique(table[:, 1].astype(np.int64), return_inverse=True)
+    usernames = dict(get_user_model().objects.filter(id__in=worker_ids.tolist()).values_list("id", "username"))
+    seconds = table[:, 5]
+    seconds[seconds < 0] = np.nan
+    return ReportInputs(
+        k=k,
+        answers=answers,
+        datasets=datasets,
+        workers=[{"id": int(w), "username": usernames.get(int(w), "")} for w in worker_ids.tolist()],
+        item_ids=item_ids,
+        example_ids=example_ids,
+        item_dataset=item_dataset.astype(np.int64),
+        item_gold=item_gold,
+        item_label=item_label,
+        item_choices=item_choices,
+        item_gold_code=gold_code,
+        unit=unit,
+        worker=worker.astype(np.int64),
+        code=table[:, 2].astype(np.int64),
+        ambiguous=table[:, 3].astype(bool),
+        relevance=table[:, 4].astype(np.int64),
+        seconds=seconds,
+    )
+
+
+# --- Reading stored reports ----------------------------------------------------------------------
+
+
+def report_summary(*, report: Report, dataset_id: int | None = None) -> dict | None:
+    """The batch totals of a report, or the entry of one dataset in it."""
+    payload = report.payload or {}
+    if dataset_id is None:
+        return payload.get("batch")
+    return next((d for d in payload.get("datasets", []) if d["dataset"]["id"] == dataset_id), None)
+
+
+def validated_lines(
+    *,
+    report: Report,
+    min_relevance: float = 3.0,
+    majority_agrees: bool = True,
+    majority_not_ambiguous: bool = True,
+    complete_only: bool = True,
+):
+    """JSON lines in the release format of the examples that pass the thresholds, each with its
+    agreement figures as extra fields (prefixed `crowd_`)."""
+    from generation import release
+    from generation.selectors import _RECORD_FIELDS
+
+    table = report.examples or {}
+    n = len(table.get("example", []))
+    passing: dict[int, int] = {}
+    for i in range(n):
+        rel = table["relevance_mean"][i]
+        if complete_only and not table["complete"][i]:
+            continue
+        if majority_agrees and not table["majority_agrees_with_label"][i]:
+            continue
+        if majority_not_ambiguous and not table["majority_not_ambiguous"][i]:
+            continue
+        if rel is None or rel < min_relevance:
+            continue
+        passing[table["example"][i]] = i
+    datasets = {d.id: d for d in Dataset.objects.filter(id__in={table["dataset"][i] for i in passing.values()})}
+    ids = sorted(passing)
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        rows = Example.objects.filter(id__in=chunk).order_by("dataset_id", "line").values_list(
+            "id", "dataset_id", *_RECORD_FIELDS
+        )
+        for values in rows:
+            example_id, dataset_id, *fields = values
+            dataset = datasets[dataset_id]
+            record = release.to_record(
+                dataset.format, dict(zip(_RECORD_FIELDS, fields, strict=True)), (dataset.provenance or {}).get("keys")
+            )
+            i = passing[example_id]
+            record.update(
+                {
+                    "crowd_dataset": dataset.slug,
+                    "crowd_judgments": table["judgments"][i],
+                    "crowd_label_votes": table["label_votes"][i],
+                    "crowd_ambiguous_votes": table["ambiguous_votes"][i],
+                    "crowd_relevance_mean": table["relevance_mean"][i],
+                    "crowd_majority_answer": table["majority_answer"][i],
+                    "crowd_dawid_skene_answer": table["dawid_skene_answer"][i],
+                    "crowd_dawid_skene_probability": table["dawid_skene_probability"][i],
+                }
+            )
+            yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def report_compare(*, left: dict, right: dict) -> dict:
+    """Two summaries (batch totals or dataset entries) side by side, with differences, their 95%
+    intervals and tests: label agreement by examples (Newcombe, two-proportion z), relevance by
+    per-example means (Welch), kappa as the two bootstrap intervals."""
+    from analysis.proportions import compare_means, compare_proportions
+
+    def share(s, key):
+        return s[key]["successes"], s[key]["n"]
+
+    out = {}
+    for key in ("majority_agrees_with_label", "answer_agrees_with_label"):
+        (x1, n1), (x2, n2) = share(left, key), share(right, key)
+        out[key] = compare_proportions(x1, n1, x2, n2)
+    a, b = left["relevance_per_example"], right["relevance_per_example"]
+    out["relevance"] = compare_means(a["mean"], a["sd"] or 0.0, a["n"], b["mean"], b["sd"] or 0.0, b["n"])
+    ka, kb = left["fleiss_kappa_answers"], right["fleiss_kappa_answers"]
+    out["fleiss_kappa_answers"] = {
+        "difference": None if ka["value"] is None or kb["value"] is None else ka["value"] - kb["value"],
+        "intervals_overlap": None
+        if None in (ka["ci_low"], kb["ci_low"])
+        else not (ka["ci_high"] < kb["ci_low"] or kb["ci_high"] < ka["ci_low"]),
+    }
+    return out

@@ -1,0 +1,111 @@
+"""Writes for reports: compute one, note that judgments changed, enqueue a debounced computation.
+
+Freshness is a dirty flag. A judgment sets `stale` (an UPDATE that matches nothing once the flag
+is set, so a burst of judgments costs one row write); a computation clears it before it reads,
+so judgments that land during the computation set it again and are picked up next time. With a
+broker, the first change after a computation also enqueues one computation `countdown` seconds
+later (`queued_at` guards it); with the eager embedded default nothing is computed on the
+worker's path: the report page offers to recompute.
+"""
+
+import logging
+import time
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from analysis.assemble import build_report
+from analysis.models import Report
+from analysis.selectors import report_inputs
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_SECONDS = getattr(settings, "REPORT_DEBOUNCE_SECONDS", 15)
+# A computation enqueued this long ago and never started (a lost message) may be enqueued again.
+QUEUE_TIMEOUT_SECONDS = 15 * 60
+
+
+# Every field but the large per-example table, which only the exports read.
+REPORT_FIELDS = [f.name for f in Report._meta.concrete_fields if f.name not in ("id", "examples")]
+
+
+def broker_runs_tasks() -> bool:
+    return not current_app.conf.task_always_eager
+
+
+def report_compute(*, report: Report) -> Report:
+    """Compute and store the report now. Idempotent: it always reflects the judgments it read."""
+    started = time.perf_counter()
+    Report.objects.filter(pk=report.pk).update(stale=False, queued_at=None)
+    try:
+        inputs = report_inputs(batch=report.batch, dataset=report.dataset)
+        payload, examples = build_report(inputs)
+    except Exception as exc:  # stored on the report so the page can say what went wrong
+        log.exception("report %s failed", report.pk)
+        Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, error=str(exc)[:2000], stale=True)
+        raise
+    now = timezone.now()
+    payload["computed_at"] = now.isoformat()
+    payload["scope"] = report.scope
+    if report.batch_id:
+        payload["subject"] = {"batch": report.batch_id, "name": report.batch.name}
+    else:
+        payload["subject"] = {"dataset": report.dataset_id, "slug": report.dataset.slug}
+    elapsed = time.perf_counter() - started
+    Report.objects.filter(pk=report.pk).update(
+        status=Report.Status.READY,
+        payload=payload,
+        examples=examples,
+        computed_at=now,
+        seconds=elapsed,
+        judgments=len(inputs.unit),
+        error="",
+    )
+    report.refresh_from_db(fields=REPORT_FIELDS)
+    return report
+
+
+def report_enqueue(*, report: Report, countdown: float = DEBOUNCE_SECONDS) -> bool:
+    """Enqueue one computation unless one is already waiting. True if this call enqueued it."""
+    from analysis.tasks import report_compute_task
+
+    now = timezone.now()
+    claimed = Report.objects.filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lt=now - timezone.timedelta(seconds=QUEUE_TIMEOUT_SECONDS)),
+        pk=report.pk,
+    ).update(queued_at=now)
+    if claimed:
+        transaction.on_commit(lambda: report_compute_task.apply_async((report.pk,), countdown=countdown))
+    return bool(claimed)
+
+
+def report_refresh(*, report: Report) -> Report:
+    """On demand: compute now where tasks run in-process, else enqueue without delay."""
+    if broker_runs_tasks():
+        report_enqueue(report=report, countdown=0)
+        return report
+    return report_compute(report=report)
+
+
+def judgments_changed(*, batch_id: int) -> None:
+    """Mark the batch's report, and the reports of its datasets, stale; enqueue a debounced
+    computation where a broker runs tasks. Cheap: a few UPDATEs that usually match no row."""
+    from annotation.models import Batch
+
+    now = timezone.now()
+    dataset_ids = Batch.datasets.through.objects.filter(batch_id=batch_id).values("dataset_id")
+    subject = Q(scope=Report.Scope.BATCH, batch_id=batch_id) | Q(scope=Report.Scope.DATASET, dataset_id__in=dataset_ids)
+    Report.objects.filter(subject, stale=False).update(stale=True, changed_at=now)
+    if not broker_runs_tasks():
+        return
+    reports = list(Report.objects.filter(subject).only("id", "scope", "queued_at"))
+    if not any(r.scope == Report.Scope.BATCH for r in reports):
+        Report.objects.get_or_create(scope=Report.Scope.BATCH, batch_id=batch_id)
+        reports = list(Report.objects.filter(subject).only("id", "scope", "queued_at"))
+    expired = now - timezone.timedelta(seconds=QUEUE_TIMEOUT_SECONDS)
+    for report in reports:
+        if report.queued_at is None or report.queued_at < expired:
+            report_enqueue(report=report)

@@ -1,0 +1,113 @@
+"""Report pages. They read the stored report and never compute on a GET; POST recomputes on demand."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from analysis.charts import report_charts
+from analysis.models import Report
+from analysis.selectors import (
+    batches_visible_to,
+    dataset_report_visible,
+    report_compare,
+    report_of,
+    report_summary,
+)
+from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
+from generation.models import Dataset
+from qa.roles import researcher_required
+
+
+def _report(request, kind: str, pk: int) -> tuple[Report, str]:
+    if kind == "batches":
+        batch = get_object_or_404(batches_visible_to(user=request.user), pk=pk)
+        return report_of(batch=batch), batch.name
+    dataset = get_object_or_404(Dataset, pk=pk)
+    if not dataset_report_visible(user=request.user, dataset=dataset):
+        raise Http404
+    return report_of(dataset=dataset), dataset.slug
+
+
+@researcher_required
+def report_list(request):
+    batches = batches_visible_to(user=request.user).order_by("-id")
+    reports = {r.batch_id: r for r in Report.objects.filter(scope=Report.Scope.BATCH, batch__in=batches)}
+    rows = [(b, reports.get(b.id)) for b in batches]
+    return render(request, "analysis/report_list.html", {"rows": rows})
+
+
+@researcher_required
+def report_page(request, kind: str, pk: int):
+    report, title = _report(request, kind, pk)
+    if report.stale and report.status != Report.Status.EMPTY and broker_runs_tasks():
+        report_enqueue(report=report)  # heals a lost message; a no-op while one is queued
+        report.refresh_from_db()
+    context = {
+        "report": report,
+        "title": title,
+        "kind": kind,
+        "pk": pk,
+        "payload": report.payload,
+        "charts": report_charts(report.payload) if report.status == Report.Status.READY else None,
+        "computing": report.queued_at is not None,
+        "exports": [
+            (label, reverse(f"api-{kind}-report-export", kwargs={"pk": pk, "name": name}))
+            for label, name in (
+                ("Markdown summary", "summary.md"),
+                ("datasets CSV", "datasets.csv"),
+                ("workers CSV", "workers.csv"),
+                ("examples CSV (majority, Dawid-Skene)", "examples.csv"),
+                ("complete JSON", "export.json"),
+            )
+        ]
+        + [("validated examples (JSONL)", reverse(f"api-{kind}-report-validated", kwargs={"pk": pk}))],
+    }
+    return render(request, "analysis/report.html", context)
+
+
+@researcher_required
+@require_POST
+def report_refresh_view(request, kind: str, pk: int):
+    report, _ = _report(request, kind, pk)
+    report = report_refresh(report=report)
+    if broker_runs_tasks():
+        messages.info(request, "The report is being computed; this page refreshes until it is ready.")
+    else:
+        messages.success(request, f"Report computed in {report.seconds:.1f} s.")
+    return redirect("report-page", kind=kind, pk=pk)
+
+
+@researcher_required
+def compare_page(request):
+    batches = list(batches_visible_to(user=request.user).order_by("-id"))
+    ready = {
+        r.batch_id: r
+        for r in Report.objects.filter(scope=Report.Scope.BATCH, batch__in=batches, status=Report.Status.READY)
+    }
+    choices = []
+    for batch in batches:
+        report = ready.get(batch.id)
+        if report is None:
+            continue
+        choices.append((f"{batch.id}:", f"{batch.name} (all datasets)"))
+        for d in report.payload.get("datasets", []):
+            choices.append((f"{batch.id}:{d['dataset']['id']}", f"{batch.name} / {d['dataset']['slug']}"))
+    result = None
+    left, right = request.GET.get("left", ""), request.GET.get("right", "")
+    if left and right:
+        sides = []
+        for value in (left, right):
+            batch_id, _, dataset_id = value.partition(":")
+            report = ready.get(int(batch_id)) if batch_id.isdigit() else None
+            summary = report and report_summary(report=report, dataset_id=int(dataset_id) if dataset_id else None)
+            if not summary:
+                raise Http404
+            sides.append(summary)
+        result = {"left": sides[0], "right": sides[1], "differences": report_compare(left=sides[0], right=sides[1])}
+        result["left_label"] = dict(choices).get(left)
+        result["right_label"] = dict(choices).get(right)
+    return render(
+        request, "analysis/compare.html", {"choices": choices, "left": left, "right": right, "result": result}
+    )

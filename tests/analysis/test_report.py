@@ -1,0 +1,82 @@
+"""Report figures from the hand-made batch in helpers.py, each worked out by hand."""
+
+import pytest
+
+from analysis.models import Report
+from analysis.selectors import report_of
+from analysis.services import report_compute
+from tests.analysis.helpers import make_hand_batch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def computed(researcher):
+    batch, persona, mc, workers = make_hand_batch(researcher)
+    report = report_compute(report=report_of(batch=batch))
+    return report, batch, persona, mc, workers
+
+
+def _dataset(report, slug):
+    return next(d for d in report.payload["datasets"] if d["dataset"]["slug"] == slug)
+
+
+def test_the_persona_dataset_figures_match_the_hand_worked_numbers(computed):
+    report = computed[0]
+    d = _dataset(report, "persona-x")
+    assert d["examples"] == 4 and d["judgments"] == 12  # the gold item is not counted
+    # Examples 1, 2 and 4 have a majority for the label; example 3 has one vote of three.
+    assert d["majority_agrees_with_label"]["value"] == pytest.approx(3 / 4)
+    assert d["answer_agrees_with_label"]["value"] == pytest.approx(9 / 12)
+    assert d["ambiguous_votes"] == [2, 1, 1, 0]
+    assert d["relevance"]["histogram"] == [0, 1, 2, 3, 6]
+    assert d["relevance"]["mean"] == pytest.approx(50 / 12)
+    # Fleiss: P_i = 1, 1/3, 1/3, 1 (mean 2/3); p = (7/12 No, 5/12 Yes), chance 74/144.
+    assert d["fleiss_kappa_answers"]["value"] == pytest.approx(22 / 70)
+    assert d["fleiss_kappa_answers"]["items_used"] == 4
+    assert d["answers"] == [" No", " Yes"]
+
+
+def test_an_incomplete_example_is_left_out_of_majority_and_kappa_but_its_judgments_count(computed):
+    d = _dataset(computed[0], "mc-y")
+    assert d["examples"] == 3 and d["examples_complete"] == 2 and d["judgments"] == 8
+    assert d["majority_agrees_with_label"]["value"] == 1.0
+    assert d["majority_agrees_with_label"]["items_left_out"] == 1
+    assert d["answer_agrees_with_label"]["value"] == pytest.approx(5 / 8)
+    # Over the two complete examples: P = (1/3 + 1) / 2 = 2/3, chance (5/6)^2 + (1/6)^2 = 26/36.
+    assert d["fleiss_kappa_answers"]["value"] == pytest.approx(-0.2)
+    assert d["fleiss_kappa_answers"]["items_left_out"] == 1
+    assert d["fleiss_kappa_ambiguity"]["value"] is None
+    assert "every rating is 'not ambiguous'" in d["fleiss_kappa_ambiguity"]["undefined_reason"]
+
+
+def test_the_batch_totals_pool_both_datasets(computed):
+    report = computed[0]
+    total = report.payload["batch"]
+    assert total["examples"] == 7 and total["judgments"] == 20 and total["gold_items"] == 1
+    assert total["majority_agrees_with_label"]["value"] == pytest.approx(5 / 6)
+    assert total["answer_agrees_with_label"]["value"] == pytest.approx(14 / 20)
+    # Six complete items over four answers: P = 2/3, chance (25 + 1 + 49 + 25) / 324.
+    assert total["fleiss_kappa_answers"]["value"] == pytest.approx(116 / 224)
+    assert report.computed_at is not None and report.status == Report.Status.READY and not report.stale
+    assert report.judgments == 22  # the gold item's two judgments are read (for gold accuracy)
+
+
+def test_the_worker_table_has_agreement_with_the_others_and_gold_accuracy(computed):
+    report, *_ = computed
+    rows = {w["username"]: w for w in report.payload["workers"]}
+    # w3 gives the others' majority on examples 1, 4 and 6 only; the others agree on all six.
+    assert (rows["w3"]["agrees_with_others"]["successes"], rows["w3"]["agrees_with_others"]["n"]) == (3, 6)
+    assert rows["w1"]["gold_accuracy"]["value"] == 1.0 and rows["w2"]["gold_accuracy"]["value"] == 0.0
+    assert rows["w3"]["gold_accuracy"]["n"] == 0
+    assert rows["w1"]["judgments"] == 8 and rows["w3"]["judgments"] == 6
+
+
+def test_each_example_gets_majority_and_dawid_skene_answers(computed):
+    report = computed[0]
+    table = report.examples
+    assert len(table["item"]) == 7
+    first = table["item"].index(min(table["item"]))
+    assert table["majority_answer"][first] == " Yes"
+    assert table["dawid_skene_answer"][first] == " Yes"
+    assert 0.5 < table["dawid_skene_probability"][first] <= 1
