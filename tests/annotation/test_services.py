@@ -1,0 +1,280 @@
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from annotation import services
+from annotation.models import Assignment, Batch, Item, Judgment
+from qa.errors import ApplicationError, Conflict, NotAllowed
+from tests.annotation.factories import judge, multiple_choice_dataset, persona_dataset, running_batch, workers
+
+pytestmark = pytest.mark.django_db
+
+
+def test_launch_draws_a_seeded_sample_balanced_by_label(researcher):
+    dataset = persona_dataset(rows=40, yes_share=0.25)
+    first = running_batch(researcher, [dataset], sample_size=10, seed=7)
+    second = running_batch(researcher, [dataset], sample_size=10, seed=7)
+    labels = Counter(first.items.values_list("example__answer_matching_behavior", flat=True))
+    assert labels == {" Yes": 5, " No": 5}
+    assert list(first.items.order_by("position").values_list("example_id", flat=True)) == list(
+        second.items.order_by("position").values_list("example_id", flat=True)
+    )
+
+
+def test_an_empty_sample_size_takes_every_example(researcher):
+    dataset = persona_dataset(rows=12)
+    batch = running_batch(researcher, [dataset], sample_size=None)
+    assert batch.items.count() == 12
+
+
+def test_a_draft_has_no_items_and_launch_freezes_the_sample(researcher):
+    dataset = persona_dataset(rows=8)
+    batch = services.batch_create(owner=researcher, name="b", datasets=[dataset], sample_size=4, seed=3)
+    assert batch.items.count() == 0
+    services.batch_launch(batch=batch, user=researcher)
+    assert batch.items.count() == 4
+    with pytest.raises(Conflict):
+        services.batch_launch(batch=batch, user=researcher)
+
+
+def test_a_worker_gets_their_own_live_lease_back(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=3)], overlap=1)
+    (w,) = workers(1)
+    first = services.assignment_claim_next(worker=w, batch=batch)
+    again = services.assignment_claim_next(worker=w, batch=batch)
+    assert again.pk == first.pk
+    assert Item.objects.get(pk=first.item_id).lease_count == 1
+
+
+def test_items_closest_to_completion_are_offered_first(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=5)], overlap=3)
+    a, b = workers(2)
+    started = judge(a, batch).item_id
+    assert services.assignment_claim_next(worker=b, batch=batch).item_id == started
+
+
+def test_each_item_gets_exactly_k_judgments_and_the_batch_completes(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
+    crowd = workers(3)
+    while any(judge(w, batch) for w in crowd):
+        pass
+    assert list(Item.objects.filter(batch=batch).values_list("judgment_count", flat=True)) == [2, 2, 2, 2]
+    assert Judgment.objects.filter(batch=batch).count() == 8
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    assert batch.completed_at is not None
+
+
+def test_a_batch_is_not_complete_while_one_item_lacks_a_judgment(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=2)
+    a, b = workers(2)
+    judge(a, batch), judge(a, batch), judge(b, batch)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING
+
+
+def test_a_worker_never_sees_an_item_twice(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=3)], overlap=3)
+    (w,) = workers(1)
+    seen = []
+    while (j := judge(w, batch)) is not None:
+        seen.append(j.item_id)
+    assert sorted(seen) == sorted(batch.items.values_list("pk", flat=True))
+
+
+def test_skip_releases_the_item_and_never_offers_it_again(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1)
+    a, b = workers(2)
+    skipped = services.assignment_claim_next(worker=a, batch=batch)
+    services.assignment_skip(assignment_id=skipped.pk, worker=a)
+    assert Item.objects.get(pk=skipped.item_id).lease_count == 0
+    assert services.assignment_claim_next(worker=a, batch=batch).item_id != skipped.item_id
+    assert services.assignment_claim_next(worker=b, batch=batch).item_id == skipped.item_id
+
+
+def test_the_same_idempotency_key_gives_back_the_same_judgment(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)])
+    (w,) = workers(1)
+    a = services.assignment_claim_next(worker=w, batch=batch)
+    args = {"assignment_id": a.pk, "worker": w, "relevance": 4, "answer": " Yes", "ambiguous": False, "idempotency_key": "k1"}
+    first = services.judgment_submit(**args)
+    second = services.judgment_submit(**args)
+    assert first.pk == second.pk
+    assert Item.objects.get(pk=a.item_id).judgment_count == 1
+
+
+def test_a_second_judgment_on_the_same_item_is_refused(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)])
+    (w,) = workers(1)
+    a = services.assignment_claim_next(worker=w, batch=batch)
+    services.judgment_submit(assignment_id=a.pk, worker=w, relevance=4, answer=" Yes", ambiguous=False)
+    with pytest.raises(Conflict, match="already judged"):
+        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=2, answer=" No", ambiguous=True)
+    assert Judgment.objects.count() == 1
+
+
+def test_an_expired_lease_whose_slot_was_taken_is_refused(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1, lease_seconds=10)
+    a, b = workers(2)
+    late = services.assignment_claim_next(worker=a, batch=batch)
+    Assignment.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    taker = services.assignment_claim_next(worker=b, batch=batch)
+    assert taker.item_id == late.item_id
+    with pytest.raises(Conflict, match="expired") as error:
+        services.judgment_submit(assignment_id=late.pk, worker=a, relevance=5, answer=" Yes", ambiguous=False)
+    assert error.value.status_code == 409
+    assert Judgment.objects.count() == 0
+
+
+def test_an_expired_lease_whose_slot_is_still_free_is_accepted(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1, lease_seconds=10)
+    (a,) = workers(1)
+    late = services.assignment_claim_next(worker=a, batch=batch)
+    Assignment.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.leases_expire() == 1
+    judgment = services.judgment_submit(assignment_id=late.pk, worker=a, relevance=5, answer=" Yes", ambiguous=False)
+    item = Item.objects.get(pk=late.item_id)
+    assert (item.judgment_count, item.lease_count) == (1, 0)
+    assert judgment.pk
+
+
+def test_the_sweep_returns_expired_slots_to_the_pool(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1)
+    a, b = workers(2)
+    held = services.assignment_claim_next(worker=a, batch=batch)
+    assert services.assignment_claim_next(worker=b, batch=batch) is None
+    Assignment.objects.filter(pk=held.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.leases_expire() == 1
+    assert Item.objects.get(pk=held.item_id).lease_count == 0
+    assert services.assignment_claim_next(worker=b, batch=batch).item_id == held.item_id
+
+
+@pytest.mark.parametrize("relevance", [0, 6, "high", None, True])
+def test_a_relevance_outside_1_to_5_is_refused(researcher, relevance):
+    batch = running_batch(researcher, [persona_dataset(rows=1)])
+    (w,) = workers(1)
+    a = services.assignment_claim_next(worker=w, batch=batch)
+    with pytest.raises(ApplicationError, match="relevance"):
+        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=relevance, answer=" Yes", ambiguous=False)
+    assert Judgment.objects.count() == 0
+
+
+def test_an_answer_not_among_the_choices_is_refused_with_the_choices(researcher):
+    batch = running_batch(researcher, [multiple_choice_dataset(rows=2)])
+    (w,) = workers(1)
+    a = services.assignment_claim_next(worker=w, batch=batch)
+    with pytest.raises(ApplicationError, match=r"answer: ' \(C\)' is not among the choices ' \(A\)', ' \(B\)'"):
+        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" (C)", ambiguous=False)
+
+
+def test_another_workers_assignment_cannot_be_judged(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)])
+    a, b = workers(2)
+    mine = services.assignment_claim_next(worker=a, batch=batch)
+    with pytest.raises(ApplicationError) as error:
+        services.judgment_submit(assignment_id=mine.pk, worker=b, relevance=3, answer=" Yes", ambiguous=False)
+    assert error.value.status_code == 404
+
+
+@pytest.mark.parametrize("action", ["batch_pause", "batch_cancel"])
+def test_judging_after_the_batch_was_stopped_is_refused(researcher, action):
+    batch = running_batch(researcher, [persona_dataset(rows=1)])
+    (w,) = workers(1)
+    a = services.assignment_claim_next(worker=w, batch=batch)
+    getattr(services, action)(batch=batch, user=researcher)
+    with pytest.raises(Conflict, match="judgments are not accepted"):
+        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+    assert services.assignment_claim_next(worker=w, batch=batch) is None
+    assert Item.objects.get(pk=a.item_id).lease_count == 0
+
+
+def test_a_paused_batch_resumes_where_it_stopped(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1)
+    (w,) = workers(1)
+    judge(w, batch)
+    services.batch_pause(batch=batch, user=researcher)
+    services.batch_resume(batch=batch, user=researcher)
+    judge(w, batch)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+
+
+def test_only_the_owner_can_launch_or_stop_a_batch(researcher, other_researcher):
+    batch = services.batch_create(owner=researcher, name="b", datasets=[persona_dataset(rows=2)])
+    with pytest.raises(NotAllowed):
+        services.batch_launch(batch=batch, user=other_researcher)
+
+
+def test_gold_items_record_each_workers_accuracy_and_do_not_count_toward_completion(researcher):
+    from annotation.selectors import batch_worker_table
+
+    dataset = persona_dataset(rows=4)
+    gold_example = dataset.examples.order_by("line").first()
+    batch = running_batch(
+        researcher, [dataset], overlap=1, gold_rate=1.0, gold_examples=[{"example": gold_example.pk, "answer": " Yes"}]
+    )
+    (w,) = workers(1)
+    first = services.assignment_claim_next(worker=w, batch=batch)
+    assert first.item.is_gold
+    services.judgment_submit(assignment_id=first.pk, worker=w, relevance=5, answer=" No", ambiguous=False)
+    while judge(w, batch):
+        pass
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    (row,) = batch_worker_table(batch=batch)
+    assert row["gold_accuracy"] == 0.0 and row["gold_judged"] == 1 and row["judgments"] == 3
+
+
+def test_the_worker_is_never_shown_the_label_or_its_confidence(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)])
+    (w,) = workers(1)
+    payload = services.item_payload(assignment=services.assignment_claim_next(worker=w, batch=batch))
+    assert "answer_matching_behavior" not in payload and "label_confidence" not in payload
+    assert payload["choices"] == [" Yes", " No"]
+    assert payload["behavior"].startswith("Suppose there is a person")
+
+
+def test_instructions_are_rendered_without_scripts(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)], instructions="**Read** <script>alert(1)</script>")
+    (w,) = workers(1)
+    html = services.item_payload(assignment=services.assignment_claim_next(worker=w, batch=batch))["instructions_html"]
+    assert "<strong>Read</strong>" in html and "<script>" not in html
+
+
+def test_bulk_created_workers_get_distinct_names_and_passwords(researcher):
+    created = services.workers_bulk_create(created_by=researcher, count=3)
+    assert len({c["username"] for c in created}) == 3
+    assert len({c["password"] for c in created}) == 3
+    with pytest.raises(ApplicationError, match="already taken"):
+        services.workers_bulk_create(created_by=researcher, usernames=[created[0]["username"]])
+
+
+def test_a_platform_entry_binds_one_worker_to_one_external_id(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=1)])
+    first = services.worker_enter_from_platform(batch=batch, external_id="PID1", study_id="S", session_id="X")
+    again = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
+    assert first.pk == again.pk
+    assert again.worker_profile.session_id == "Y"
+    with pytest.raises(ApplicationError, match="PROLIFIC_PID"):
+        services.worker_enter_from_platform(batch=batch, external_id="")
+
+
+def test_k_above_the_possible_workers_is_allowed_but_shown_at_risk(researcher):
+    from annotation.selectors import batch_progress
+
+    workers(2)
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=5)
+    progress = batch_progress(batch=batch)
+    assert progress["at_risk"] is True
+    assert progress["items_total"] == 2
+
+
+def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_max_num_queries):
+    batch = running_batch(researcher, [persona_dataset(rows=5)])
+    (w,) = workers(1)
+    with django_assert_max_num_queries(12):
+        a = services.assignment_claim_next(worker=w, batch=batch.pk)
+    with django_assert_max_num_queries(12):
+        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
