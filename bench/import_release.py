@@ -68,7 +68,12 @@ def machine() -> str:
         platform.processor(),
     )
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return f"{nproc} cores ({cpu}), Python {platform.python_version()}"
+    return f"{nproc} cores ({cpu}), Python {platform.python_version()}, load average {load()}"
+
+
+def load() -> str:
+    # Other work on the machine shows in the timings: print the load beside them.
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main():
@@ -189,6 +194,7 @@ def main():
     )
     for problem in problems:
         print("  " + problem)
+    print(f"load average at the end: {load()}")
     return 1 if problems else 0
 
 
