@@ -49,7 +49,7 @@ class BatchListCreateApi(APIView):
         datasets = serializers.ListField(child=serializers.IntegerField(), min_length=1)
         sample_size = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=100)
         overlap = serializers.IntegerField(min_value=1, max_value=50, default=3)
-        lease_seconds = serializers.IntegerField(min_value=10, default=900)
+        lease_seconds = serializers.IntegerField(min_value=1, default=900)
         instructions = serializers.CharField(allow_blank=True, required=False, default="")
         gold_rate = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
         seed = serializers.IntegerField(required=False, allow_null=True, default=None)

@@ -73,8 +73,8 @@ def batch_create(
         raise ApplicationError("sample_size: must be at least 1, or empty for all", {"field": "sample_size"})
     if not 1 <= overlap <= 50:
         raise ApplicationError(f"overlap: {overlap} is outside 1..50", {"field": "overlap"})
-    if lease_seconds < 10:
-        raise ApplicationError("lease_seconds: must be at least 10", {"field": "lease_seconds"})
+    if lease_seconds < 1:
+        raise ApplicationError("lease_seconds: must be at least 1", {"field": "lease_seconds"})
     if not 0.0 <= gold_rate <= 1.0:
         raise ApplicationError(f"gold_rate: {gold_rate} is outside 0..1", {"field": "gold_rate"})
     unlabelled = [d.slug for d in datasets if d.format == release.OCCUPATIONS]
