@@ -255,6 +255,9 @@ class AssignmentNextApi(APIView):
 
     class AssignmentNextInputSerializer(serializers.Serializer):
         batch = serializers.IntegerField(required=False, allow_null=True)
+        ahead = serializers.BooleanField(
+            required=False, default=False, help_text="Fetch the following item while keeping the current one."
+        )
 
     @extend_schema(
         request=AssignmentNextInputSerializer,
@@ -263,7 +266,9 @@ class AssignmentNextApi(APIView):
     def post(self, request):
         data = self.AssignmentNextInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assignment = services.assignment_claim_next(worker=request.user, batch=data.validated_data.get("batch"))
+        assignment = services.assignment_claim_next(
+            worker=request.user, batch=data.validated_data.get("batch"), ahead=data.validated_data["ahead"]
+        )
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentOutputSerializer(services.item_payload(assignment=assignment)).data)

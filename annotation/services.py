@@ -212,13 +212,16 @@ def leases_expire(*, now=None, limit: int | None = None) -> int:
     return len(rows)
 
 
-def _own_live_lease(worker, batch_id, now) -> Assignment | None:
+MAX_AHEAD = 2  # the item on screen and the one fetched ahead
+
+
+def _own_live_leases(worker, batch_id, now) -> list[Assignment]:
     live = Assignment.objects.filter(
         worker=worker, status=LIVE, expires_at__gt=now, batch__status=Status.RUNNING
     ).select_related("item")
     if batch_id is not None:
         live = live.filter(batch_id=batch_id)
-    return live.order_by("claimed_at").first()
+    return list(live.order_by("claimed_at", "pk")[:MAX_AHEAD])
 
 
 def _candidates(worker, batch_id, gold: bool):
@@ -237,14 +240,17 @@ def _quota_reached(worker, batch_id: int) -> bool:
     return quota is not None and Judgment.objects.filter(batch_id=batch_id, worker=worker).count() >= quota
 
 
-def assignment_claim_next(*, worker, batch: Batch | int | None = None) -> Assignment | None:
+def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bool = False) -> Assignment | None:
     """The worker's next item: their own live lease if they hold one, else a new lease on an item
-    with an open slot. None when there is no work left for them."""
+    with an open slot. None when there is no work left for them.
+
+    ahead=True is the labelling page fetching the following item while the worker is still on the
+    current one: it takes a second lease (never more than two), and asking again returns it."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
     now = timezone.now()
-    own = _own_live_lease(worker, batch_id, now)
-    if own is not None:
-        return own
+    own = _own_live_leases(worker, batch_id, now)
+    if own and (not ahead or len(own) >= MAX_AHEAD):
+        return own[-1] if ahead else own[0]
     if batch_id is not None and _quota_reached(worker, batch_id):
         return None
     # Lazy reclaim: expired leases give their slots back before we look for one.
@@ -374,6 +380,8 @@ def judgment_submit(
             raise Conflict("You already judged this item.") from None
         assignment.status = Assignment.Status.SUBMITTED
         assignment.save(update_fields=["status"])
+        # The item fetched ahead starts being worked on now: time on task runs from here.
+        Assignment.objects.filter(worker=worker, batch=batch, status=LIVE).update(claimed_at=now)
         if not item.is_gold:
             item.judgment_count += 1
             if held:

@@ -278,3 +278,25 @@ def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_ma
         a = services.assignment_claim_next(worker=w, batch=batch.pk)
     with django_assert_max_num_queries(12):
         services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+
+
+def test_the_page_may_fetch_one_item_ahead_but_no_more(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=5)], overlap=1)
+    (w,) = workers(1)
+    current = services.assignment_claim_next(worker=w, batch=batch)
+    ahead = services.assignment_claim_next(worker=w, batch=batch, ahead=True)
+    assert ahead.item_id != current.item_id
+    assert services.assignment_claim_next(worker=w, batch=batch, ahead=True).pk == ahead.pk
+    assert services.assignment_claim_next(worker=w, batch=batch).pk == current.pk
+    assert Item.objects.filter(batch=batch, lease_count=1).count() == 2
+
+
+def test_time_on_task_of_the_item_fetched_ahead_starts_when_the_previous_is_submitted(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=5)], overlap=1)
+    (w,) = workers(1)
+    current = services.assignment_claim_next(worker=w, batch=batch)
+    ahead = services.assignment_claim_next(worker=w, batch=batch, ahead=True)
+    Assignment.objects.filter(pk=ahead.pk).update(claimed_at=timezone.now() - timedelta(minutes=5))
+    services.judgment_submit(assignment_id=current.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+    judgment = services.judgment_submit(assignment_id=ahead.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+    assert judgment.seconds < 60
