@@ -5,6 +5,7 @@ import pytest
 from generation.models import Dataset
 from generation.services import dataset_import_paths
 from tests.conftest import PASSWORD
+from tests.generation.conftest import persona_line
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +126,24 @@ def test_a_token_from_the_token_endpoint_lists_datasets(api, researcher, importe
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert client.get("/api/v1/datasets/").json()["count"] == 6
+
+
+def test_listing_costs_the_same_queries_for_one_dataset_or_many(
+    api, researcher, release_fixtures, write_jsonl
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(researcher)
+    dataset_import_paths(paths=[write_jsonl("one.jsonl", persona_line())])
+    client.get("/api/v1/datasets/")  # roles cached, session warm
+    with CaptureQueriesContext(connection) as one:
+        client.get("/api/v1/datasets/")
+    dataset_import_paths(paths=[release_fixtures])
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/api/v1/datasets/").json()["count"] == 7
+    assert len(many) == len(one)
+    dataset = Dataset.objects.get(slug="patience")
+    with CaptureQueriesContext(connection) as examples:
+        client.get(f"/api/v1/datasets/{dataset.pk}/examples/")
+    assert len(examples) <= len(one) + 2  # the dataset, the count and the page: no query per example
