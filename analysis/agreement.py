@@ -228,13 +228,10 @@ def _delta2(level: str, values: np.ndarray, n_c: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             d = ((v[:, None] - v[None, :]) / (v[:, None] + v[None, :])) ** 2
         return np.broadcast_to(np.nan_to_num(d), (len(n_c), len(v), len(v)))
-    # ordinal: (sum of n_g for g between c and k) - (n_c + n_k) / 2, squared
-    cum = np.cumsum(n_c, axis=1)
-    lo = np.minimum.outer(np.arange(len(v)), np.arange(len(v)))
-    hi = np.maximum.outer(np.arange(len(v)), np.arange(len(v)))
-    before = np.where(lo > 0, cum[:, np.maximum(lo - 1, 0)], 0.0)
-    between = cum[:, hi] - before
-    return (between - (n_c[:, :, None] + n_c[:, None, :]) / 2) ** 2
+    # ordinal: (sum of n_g for g from c to k) - (n_c + n_k) / 2, squared; with m = cumsum(n) - n / 2
+    # that is (m_k - m_c)^2, one broadcast instead of a gather per pair.
+    mid = np.cumsum(n_c, axis=1) - n_c / 2
+    return (mid[:, None, :] - mid[:, :, None]) ** 2
 
 
 def alpha_from_weights(patterns: np.ndarray, values: np.ndarray, level: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -251,8 +248,8 @@ def alpha_from_weights(patterns: np.ndarray, values: np.ndarray, level: str) -> 
         n_c = o.sum(2)
         n = n_c.sum(1)
         d2 = _delta2(level, values, n_c)
-        observed = (o * d2).sum((1, 2))
-        expected = (n_c[:, :, None] * n_c[:, None, :] * d2).sum((1, 2)) / (n - 1)
+        observed = np.einsum("bck,bck->b", o, d2)
+        expected = np.einsum("bc,bk,bck->b", n_c, n_c, d2) / (n - 1)
         return 1 - observed / expected
 
     return statistic

@@ -8,7 +8,9 @@ import json
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Value, When
+from django.db import connection
+from django.db.models import Case, IntegerField, TextField, Value, When
+from django.db.models.functions import Cast
 
 from analysis.assemble import ReportInputs
 from analysis.models import Report
@@ -50,6 +52,45 @@ def _label_set(value) -> list[str]:
     return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
 
 
+def _json(text: str):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+JUDGMENT_COLUMNS = ("item_id", "worker_id", "code", "ambiguous", "relevance", "seconds")
+
+
+def _judgment_table(judgments) -> np.ndarray:
+    """(J, 6) float array: item, worker, answer code, ambiguous, relevance, seconds.
+
+    On PostgreSQL a binary COPY of the query: with every column cast to 8 bytes each row has a
+    fixed size, so numpy reads the whole stream at once and no Python object is made per row.
+    Elsewhere, plain values_list rows.
+    """
+    if connection.vendor != "postgresql":
+        rows = judgments.values_list(*JUDGMENT_COLUMNS)
+        return np.array(list(rows), dtype=np.float64).reshape(-1, 6)
+    inner, params = judgments.values(*JUDGMENT_COLUMNS).query.sql_with_params()
+    sql = (
+        "COPY (SELECT q.item_id::int8, q.worker_id::int8, q.code::int8, q.ambiguous::int4::int8, q.relevance::int8, "
+        f"COALESCE(q.seconds, -1)::float8 FROM ({inner}) q) TO STDOUT (FORMAT BINARY)"
+    )
+    buffer = bytearray()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql, params) as copy:
+            for block in copy:
+                buffer += block
+    header = 19  # signature (11), flags (4), header extension length (4, zero)
+    row = np.dtype([("fields", ">i2")] + [(f"{k}{i}", t) for i in range(6) for k, t in (("len", ">i4"), ("v", ">i8" if i < 5 else ">f8"))])
+    body = np.frombuffer(bytes(buffer), dtype=row, offset=header, count=(len(buffer) - header - 2) // row.itemsize)
+    table = np.empty((len(body), 6), dtype=np.float64)
+    for i in range(6):
+        table[:, i] = body[f"v{i}"]
+    return table
+
+
 def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None) -> ReportInputs:
     """Everything a report needs, as arrays. Batch scope: the batch's items; dataset scope: every
     item of the dataset in any batch (an example judged in two batches is two units)."""
@@ -63,6 +104,7 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None)
         overlaps = list(items.values_list("batch__overlap", flat=True).distinct())
         k = max(overlaps, key=lambda o: (items.filter(batch__overlap=o).count(), o)) if overlaps else 3
 
+    # Labels as their JSON text (no decoding per item): a dataset has few distinct ones.
     item_rows = list(
         items.order_by("example__dataset_id", "id").values_list(
             "id",
@@ -70,33 +112,41 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None)
             "example__dataset_id",
             "is_gold",
             "gold_answer",
-            "example__answer_matching_behavior",
-            "example__answer_not_matching_behavior",
+            Cast("example__answer_matching_behavior", TextField()),
+            Cast("example__answer_not_matching_behavior", TextField()),
         )
     )
-    answers = sorted(set(judgments.values_list("answer", flat=True).distinct()))
-    for row in item_rows:
-        for value in (*_label_set(row[5]), *_label_set(row[6]), *([row[4]] if row[4] else [])):
-            if value not in answers:
-                answers.append(value)
-    code_of = {a: i for i, a in enumerate(answers)}
-
     n = len(item_rows)
+    columns = list(zip(*item_rows, strict=True)) if n else [()] * 7
+    item_ids = np.array(columns[0], dtype=np.int64)
+    example_ids = np.array(columns[1], dtype=np.int64)
+    dataset_ids = np.array(columns[2], dtype=np.int64)
+    item_gold = np.array(columns[3], dtype=bool)
+    gold_answers = np.array(columns[4], dtype=object)
+    label_texts, label_index = np.unique(np.array(columns[5], dtype=object).astype(str), return_inverse=True)
+    other_texts, other_index = np.unique(np.array(columns[6], dtype=object).astype(str), return_inverse=True)
+    labels = [_label_set(_json(t)) for t in label_texts.tolist()]
+    others = [_label_set(_json(t)) for t in other_texts.tolist()]
+
+    answers = sorted(set(judgments.values_list("answer", flat=True).distinct()))
+    gold_values = set(gold_answers[item_gold].tolist()) - {""}
+    for value in (*[v for ls in labels for v in ls], *[v for ls in others for v in ls], *sorted(gold_values)):
+        if value not in answers:
+            answers.append(value)
+    code_of = {a: i for i, a in enumerate(answers)}
     c = max(len(answers), 1)
-    item_ids = np.fromiter((r[0] for r in item_rows), dtype=np.int64, count=n)
-    example_ids = np.fromiter((r[1] for r in item_rows), dtype=np.int64, count=n)
-    dataset_ids = np.fromiter((r[2] for r in item_rows), dtype=np.int64, count=n)
-    item_gold = np.fromiter((bool(r[3]) for r in item_rows), dtype=bool, count=n)
-    gold_code = np.fromiter((code_of.get(r[4], -1) if r[4] else -1 for r in item_rows), dtype=np.int64, count=n)
-    item_label = np.zeros((n, c), dtype=bool)
-    item_choices = np.zeros((n, c), dtype=bool)
-    # Labels repeat across items (" Yes", " No"): map each distinct label value once.
-    for index, row in enumerate(item_rows):
-        for value in _label_set(row[5]):
-            item_label[index, code_of[value]] = True
-        for value in _label_set(row[6]):
-            item_choices[index, code_of[value]] = True
-    item_choices |= item_label
+
+    def matrix(sets):
+        out = np.zeros((max(len(sets), 1), c), dtype=bool)
+        for row, values in enumerate(sets):
+            out[row, [code_of[v] for v in values]] = True
+        return out
+
+    item_label = matrix(labels)[label_index] if n else np.zeros((0, c), dtype=bool)
+    item_choices = (matrix(others)[other_index] if n else np.zeros((0, c), dtype=bool)) | item_label
+    gold_code = np.full(n, -1, dtype=np.int64)
+    for value in gold_values:
+        gold_code[item_gold & (gold_answers == value)] = code_of[value]
 
     distinct_datasets, item_dataset = np.unique(dataset_ids, return_inverse=True)
     meta = {
@@ -108,16 +158,13 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None)
     datasets = [meta[i] for i in distinct_datasets.tolist()]
 
     code = Case(*(When(answer=a, then=Value(i)) for a, i in code_of.items()), default=Value(-1), output_field=IntegerField())
-    rows = judgments.order_by().annotate(code=code).values_list(
-        "item_id", "worker_id", "code", "ambiguous", "relevance", "seconds"
-    )
-    table = np.array(list(rows), dtype=np.float64).reshape(-1, 6)
+    table = _judgment_table(judgments.order_by().annotate(code=code))
     position = np.full(int(item_ids.max()) + 1 if n else 1, -1, dtype=np.int64)
     position[item_ids] = np.arange(n)
     unit = position[table[:, 0].astype(np.int64)] if len(table) else np.zeros(0, dtype=np.int64)
     worker_ids, worker = np.unique(table[:, 1].astype(np.int64), return_inverse=True)
     usernames = dict(get_user_model().objects.filter(id__in=worker_ids.tolist()).values_list("id", "username"))
-    seconds = table[:, 5]
+    seconds = table[:, 5].copy()
     seconds[seconds < 0] = np.nan
     return ReportInputs(
         k=k,
