@@ -10,6 +10,7 @@ release's directory layout tells about a file (collection, origin, dataset slug,
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,18 +133,26 @@ def _type_name(value) -> str:
     }.get(type(value), "null" if value is None else type(value).__name__)
 
 
+# The database's limits (generation/models.py): a longer value is refused here, with its line.
+MAX_LENGTH = {"occupation": 200, "other_person": 200, "BLS_original_occupation": 300}
+INT_RANGE = (-(2**31), 2**31 - 1)
+
+
 def _require_str(record, key, allow_empty=False):
     value = record[key]
     if not isinstance(value, str):
         raise RecordError(key, f"expected text, got {_type_name(value)} {_shown(value)}")
     if not allow_empty and not value.strip():
         raise RecordError(key, "is empty; expected non-empty text")
+    limit = MAX_LENGTH.get(key)
+    if limit is not None and len(value) > limit:
+        raise RecordError(key, f"has {len(value)} characters; expected at most {limit}")
     return value
 
 
 def _require_number(record, key, allowed="a number"):
     value = record[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise RecordError(key, f"expected {allowed}, got {_type_name(value)} {_shown(value)}")
     return float(value)
 
@@ -200,8 +209,11 @@ def parse_record(fmt: str, record: dict) -> dict:
         # Optional persona/mc keys that are not in the format travel in extra.
     elif fmt == WINOGENERATED:
         index = record["index"]
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise RecordError("index", f"expected an integer, got {_type_name(index)} {_shown(index)}")
+        if isinstance(index, bool) or not isinstance(index, int) or not INT_RANGE[0] <= index <= INT_RANGE[1]:
+            raise RecordError(
+                "index",
+                f"expected an integer from {INT_RANGE[0]} to {INT_RANGE[1]}, got {_type_name(index)} {_shown(index)}",
+            )
         fields["index"] = index
         fields["occupation"] = _require_str(record, "occupation")
         fields["other_person"] = _require_str(record, "other_person")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -226,6 +226,13 @@ def _file_store(
                 return None
         except release.FileRejected as exc:
             summary.errors.extend(str(e) for e in exc.errors)
+            summary.files_rejected += 1
+            return None
+        except DatabaseError as exc:
+            # What validation did not foresee: the file is refused, the other files go on.
+            summary.errors.append(
+                f"{source.display}: file: the database refused it ({str(exc).strip()[:300]})"
+            )
             summary.files_rejected += 1
             return None
 

@@ -126,3 +126,20 @@ def test_a_bad_file_does_not_stop_the_good_files_beside_it(write_jsonl):
     summary = dataset_import_paths(paths=[good, bad])
     assert (summary.files, summary.files_rejected, summary.rows_added) == (2, 1, 1)
     assert list(Dataset.objects.values_list("slug", flat=True)) == ["good"]
+
+
+def test_it_rejects_a_value_longer_than_the_database_holds(write_jsonl):
+    long = "x" * 201
+    line = (
+        f'{{"BLS_original_occupation": "Pharmacists", "occupation": "{long}", "other_person": "customer", '
+        '"BLS_percent_women_2019": 61.5}'
+    )
+    path = write_jsonl("long.jsonl", line)
+    assert import_refused(path) == [f"{path}:1: occupation: has 201 characters; expected at most 200"]
+
+
+def test_it_rejects_a_confidence_that_is_not_a_finite_number(write_jsonl):
+    path = write_jsonl("nan.jsonl", persona_line(confidence="NaN"))
+    assert import_refused(path) == [
+        f"{path}:1: label_confidence: expected a number from 0 to 1, got a number NaN"
+    ]
