@@ -521,3 +521,25 @@ def worker_enter_from_platform(*, batch: Batch, external_id: str, study_id: str 
         if changed:
             profile.save(update_fields=changed)
     return profile.user
+
+
+def worker_create_from_invite(*, invited_by, username: str, password: str):
+    """A person who followed a researcher's invite link chooses their own name and password."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    username = (username or "").strip()
+    User = get_user_model()
+    if not username or not all(c.isalnum() or c in "@.+-_" for c in username):
+        raise ApplicationError("username: letters, digits and @.+-_ only", {"field": "username"})
+    if User.objects.filter(username=username).exists():
+        raise ApplicationError(f"username: {username!r} is taken, choose another", {"field": "username"})
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise ApplicationError("password: " + " ".join(exc.messages), {"field": "password"}) from None
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password)
+        user_add_role(user=user, role=WORKER)
+        WorkerProfile.objects.create(user=user, created_by=invited_by)
+    return user

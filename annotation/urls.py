@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from annotation import views
+
+urlpatterns = [
+    path("work/", views.worker_home, name="worker-home"),
+    path("work/<int:batch_id>/", views.label, name="worker-label"),
+    path("work/<int:batch_id>/progress", views.label_progress, name="worker-progress"),
+    path("work/<int:batch_id>/done", views.worker_done, name="worker-done"),
+    path("enter/<str:token>/", views.platform_entry, name="platform-entry"),
+    path("invite/<str:signed>/", views.invite_accept, name="invite-accept"),
+    path("batches/", views.batch_list, name="batch-list"),
+    path("batches/new", views.batch_create, name="batch-create"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/<str:action>", views.batch_action, name="batch-action"),
+    path("workers/new", views.workers_create, name="workers-create"),
+]
