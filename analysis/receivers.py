@@ -1,11 +1,20 @@
 """Annotation says that judgments changed; analysis decides when to recompute."""
 
+import logging
+
 from analysis.services import judgments_changed
+
+log = logging.getLogger(__name__)
 
 
 def on_judgments_changed(sender, batch_id=None, **kwargs):
-    if batch_id is not None:
+    # Runs after a worker's judgment committed: a failure here is logged, never theirs to see.
+    if batch_id is None:
+        return
+    try:
         judgments_changed(batch_id=batch_id)
+    except Exception:
+        log.exception("marking the reports of batch %s stale failed", batch_id)
 
 
 def connect() -> None:

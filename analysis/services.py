@@ -78,8 +78,18 @@ def report_enqueue(*, report: Report, countdown: float = DEBOUNCE_SECONDS) -> bo
         pk=report.pk,
     ).update(queued_at=now)
     if claimed:
-        transaction.on_commit(lambda: report_compute_task.apply_async((report.pk,), countdown=countdown))
+        transaction.on_commit(lambda: _send(report_compute_task, report.pk, countdown))
     return bool(claimed)
+
+
+def _send(task, report_id: int, countdown: float) -> None:
+    # This runs on a worker's submit: an unreachable broker must not fail their request. The
+    # report stays stale and unqueued, so the next judgment or page view tries again.
+    try:
+        task.apply_async((report_id,), countdown=countdown)
+    except Exception:
+        log.exception("could not enqueue report %s", report_id)
+        Report.objects.filter(pk=report_id).update(queued_at=None)
 
 
 def report_refresh(*, report: Report) -> Report:

@@ -59,3 +59,17 @@ def test_a_report_of_an_empty_batch_is_answered_with_reasons(researcher):
     assert total["fleiss_kappa_answers"]["value"] is None
     assert total["fleiss_kappa_answers"]["undefined_reason"] == "no ratings"
     assert total["majority_agrees_with_label"]["value"] is None
+
+
+def test_an_unreachable_broker_never_fails_the_workers_submit(batch, monkeypatch, django_capture_on_commit_callbacks):
+    from annotation.signals import judgments_changed as signal
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(services, "broker_runs_tasks", lambda: True)
+    monkeypatch.setattr("analysis.tasks.report_compute_task.apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        signal.send(sender=None, batch_id=batch.pk)  # does not raise
+    report = Report.objects.get(batch=batch)
+    assert report.stale and report.queued_at is None  # the next change tries again

@@ -80,3 +80,37 @@ def test_each_example_gets_majority_and_dawid_skene_answers(computed):
     assert table["majority_answer"][first] == " Yes"
     assert table["dawid_skene_answer"][first] == " Yes"
     assert 0.5 < table["dawid_skene_probability"][first] <= 1
+
+
+def test_a_list_label_counts_every_answer_in_it_as_agreeing(researcher):
+    from django.utils import timezone
+
+    from annotation.models import Assignment, Batch, Item, Judgment
+    from generation.models import Dataset, Example
+    from tests.analysis.helpers import make_workers
+
+    # The philosophy sycophancy file writes some labels as lists of answers.
+    dataset = Dataset.objects.create(slug="philo", name="philo", format="multiple-choice", behavior="z")
+    example = Example.objects.create(
+        dataset=dataset,
+        line=1,
+        content_hash="h",
+        question="Q?\n (A) a\n (B) b\n (C) c",
+        answer_matching_behavior=[" (A)", " (C)"],
+        answer_not_matching_behavior=" (B)",
+    )
+    batch = Batch.objects.create(owner=researcher, name="lists", overlap=3, seed=1)
+    item = Item.objects.create(batch=batch, example=example, position=0, judgment_count=3)
+    now = timezone.now()
+    for worker, answer in zip(make_workers(3), [" (A)", " (C)", " (B)"], strict=True):
+        assignment = Assignment.objects.create(
+            item=item, worker=worker, batch=batch, status="submitted", claimed_at=now, expires_at=now
+        )
+        Judgment.objects.create(
+            item=item, worker=worker, assignment=assignment, batch=batch, relevance=4, answer=answer,
+            ambiguous=False, seconds=5, submitted_at=now,
+        )  # fmt: skip
+    d = report_compute(report=report_of(batch=batch)).payload["datasets"][0]
+    assert d["answer_agrees_with_label"]["value"] == pytest.approx(2 / 3)
+    assert d["majority_agrees_with_label"]["value"] == 1.0
+    assert d["answers"] == [" (A)", " (B)", " (C)"]
