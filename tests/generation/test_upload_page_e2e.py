@@ -5,24 +5,10 @@ import pytest
 from generation import services, tasks
 from generation.models import ImportJob
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import CHROMIUM_ARGS, log_in
+from tests.e2e.conftest import log_in
 from tests.generation.conftest import persona_line
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
 
 
 def test_a_researcher_uploads_two_files_and_reads_the_summary(
