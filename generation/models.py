@@ -123,3 +123,87 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"import {self.pk} ({self.status})"
+
+
+class ModelEndpoint(models.Model):
+    """A model researchers generate or discriminate with: a local transformers path or name, or an
+    OpenAI-compatible server (vLLM, TGI, llama.cpp, hosted). The API key is write-only."""
+
+    class Kind(models.TextChoices):
+        TRANSFORMERS = "transformers", "Local transformers model"
+        OPENAI = "openai", "OpenAI-compatible API"
+
+    name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    model = models.CharField(max_length=300, help_text="Model name or local path.")
+    base_url = models.URLField(blank=True, help_text="For the API kind, e.g. http://vllm:8000/v1")
+    api_key = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class GenerationRun(models.Model):
+    """One run of a pipeline: parameters, progress per stage, and the dataset it produced."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    pipeline = models.CharField(max_length=32)
+    behavior = models.TextField()
+    generator = models.CharField(max_length=300, help_text="Endpoint name or local model path.")
+    discriminator = models.CharField(max_length=300, blank=True)
+    params = models.JSONField(default=dict)
+    seed = models.BigIntegerField(default=0)
+    chunk_size = models.PositiveIntegerField(default=8, help_text="Requests per unit of resumable work.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=32, blank=True)
+    # {"generate": {"requests": 10, "done": 4, "samples": 100, "parsed": 80, "unique": 70}, "score": {...}, ...}
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    dataset = models.OneToOneField(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="generation_run")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.pipeline} run {self.pk} ({self.status})"
+
+
+class GenerationSample(models.Model):
+    """One sampled continuation of one request; (run, stage, request, n) is unique, so a resumed
+    run never samples a request twice."""
+
+    run = models.ForeignKey(GenerationRun, on_delete=models.CASCADE, related_name="samples")
+    stage = models.CharField(max_length=32)
+    request_index = models.PositiveIntegerField()
+    n = models.PositiveIntegerField(help_text="Which of the request's samples.")
+    label = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    parsed = models.TextField(blank=True, help_text="The candidate parsed out; empty when dropped.")
+    meta = models.JSONField(default=dict, blank=True)
+    duplicate = models.BooleanField(default=False)
+    scores = models.JSONField(null=True, blank=True)
+    kept = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["run", "stage", "request_index", "n"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "stage", "request_index", "n"], name="sample_unique_per_run"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}:{self.stage}:{self.request_index}.{self.n}"

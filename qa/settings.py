@@ -160,7 +160,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600 - 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ROUTES = {"generation.tasks.run_*": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {"generation.runs.tasks.*": {"queue": "gpu"}}
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotation.tasks.leases_expire", "schedule": env_int("LEASE_SWEEP_SECONDS", 60)},
 }

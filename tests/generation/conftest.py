@@ -38,3 +38,12 @@ def persona_line(statement="I like lists.", confidence="0.9", matching=" Yes", n
         f'{{"question": "{question}", "statement": "{statement}", "label_confidence": {confidence}, '
         f'"answer_matching_behavior": "{matching}", "answer_not_matching_behavior": "{not_matching}"}}'
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """{"lm": path, "reward": path}: tiny random GPT-2 models and a tokenizer trained in the test."""
+    pytest.importorskip("torch")
+    from tests.generation.tiny_models import build_models
+
+    return build_models(tmp_path_factory.mktemp("models"))

@@ -1,0 +1,60 @@
+"""Language-model backends behind one small interface. torch and transformers are imported only
+when a local model is loaded, never when Django starts.
+
+    generate(prompts, n, temperature, top_p, max_new_tokens, stop, seed) -> list[list[str]]
+    score(prompt, continuations) -> list[float]          (sum of the continuation's token log-probs)
+    score_pairs(pairs) -> list[float]                     (the same for many (prompt, continuation))
+    reward(texts) -> list[float]                          (a classifier/reward model's scalar)
+"""
+
+from dataclasses import dataclass
+
+
+class BackendError(Exception):
+    """A model that cannot be loaded or reached, or a bad sampling parameter. Message names which."""
+
+
+class TransientBackendError(BackendError):
+    """Worth retrying: a timeout, a refused connection, a 429 or a 5xx."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    n: int = 1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 48
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.n < 1:
+            raise BackendError(f"n: {self.n} must be at least 1")
+        if self.temperature < 0:
+            raise BackendError(f"temperature: {self.temperature} must be 0 or more")
+        if not 0 < self.top_p <= 1:
+            raise BackendError(f"top_p: {self.top_p} must be in (0, 1]")
+        if self.max_new_tokens < 1:
+            raise BackendError(f"max_new_tokens: {self.max_new_tokens} must be at least 1")
+
+
+def cut_at_stop(text: str, stop) -> tuple[str, bool]:
+    """Text up to the first stop string, and whether one was found (else the sample was truncated)."""
+    cut = len(text)
+    for s in stop or ():
+        at = text.find(s)
+        if at != -1:
+            cut = min(cut, at)
+    return text[:cut], cut < len(text)
+
+
+def backend_load(*, kind: str, model: str, base_url: str = "", api_key: str = "", device: str | None = None):
+    if kind == "transformers":
+        from generation.backends.local import TransformersBackend
+
+        return TransformersBackend(model, device=device)
+    if kind == "openai":
+        from generation.backends.http import OpenAICompatibleBackend
+
+        return OpenAICompatibleBackend(base_url=base_url, model=model, api_key=api_key)
+    raise BackendError(f"kind: {kind!r} is not one of transformers, openai")

@@ -1,0 +1,80 @@
+"""OpenAI-compatible completions APIs: vLLM, TGI, llama.cpp server, hosted APIs.
+
+generate uses /completions with n, temperature, top_p, max_tokens, stop and seed; scoring sends
+prompt + continuation with echo and logprobs and sums the log-probs of the continuation's tokens
+(found by their text offsets). Transient failures are retried with exponential backoff. The API key
+is sent as a bearer token and never logged or put in an error message.
+"""
+
+import time
+
+import httpx
+
+from generation.backends import BackendError, Sampling, TransientBackendError
+
+RETRIES = 4
+
+
+class OpenAICompatibleBackend:
+    def __init__(self, *, base_url: str, model: str, api_key: str = "", timeout: float = 60.0, backoff: float = 0.5):
+        if not base_url.startswith(("http://", "https://")):
+            raise BackendError(f"base_url: {base_url!r} must start with http:// or https://")
+        self.base_url = base_url.rstrip("/")
+        self.name = model
+        self.backoff = backoff
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(timeout=timeout, headers=headers)
+
+    def describe(self) -> dict:
+        return {"kind": "openai", "model": self.name, "base_url": self.base_url}
+
+    def _post(self, path: str, body: dict) -> dict:
+        url = f"{self.base_url}{path}"
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self.client.post(url, json=body)
+            except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
+                error = TransientBackendError(f"endpoint {self.base_url} is unreachable: {type(exc).__name__}")
+            else:
+                if response.status_code == 429 or response.status_code >= 500:
+                    error = TransientBackendError(f"endpoint {self.base_url} answered {response.status_code}")
+                elif response.status_code >= 400:
+                    raise BackendError(f"endpoint {self.base_url} refused the request: {response.status_code} {response.text[:200]}")
+                else:
+                    return response.json()
+            if attempt == RETRIES:
+                raise error
+            time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_new_tokens=48, stop=(), seed=0):
+        Sampling(n, temperature, top_p, max_new_tokens, tuple(stop), seed).check()
+        results = []
+        for index, prompt in enumerate(prompts):
+            body = {
+                "model": self.name, "prompt": prompt, "n": n, "temperature": temperature, "top_p": top_p,
+                "max_tokens": max_new_tokens, "seed": seed + index,
+            }  # fmt: skip
+            if stop:
+                body["stop"] = list(stop)[:4]  # the API takes at most four
+            choices = sorted(self._post("/completions", body)["choices"], key=lambda c: c.get("index", 0))
+            results.append([c["text"] for c in choices])
+        return results
+
+    def score_pairs(self, pairs) -> list[float]:
+        scores = []
+        for prompt, continuation in pairs:
+            body = {"model": self.name, "prompt": prompt + continuation, "max_tokens": 0, "echo": True, "logprobs": 0}
+            logprobs = self._post("/completions", body)["choices"][0]["logprobs"]
+            total = 0.0
+            for offset, value in zip(logprobs["text_offset"], logprobs["token_logprobs"], strict=True):
+                if offset >= len(prompt) and value is not None:
+                    total += value
+            scores.append(total)
+        return scores
+
+    def score(self, prompt, continuations) -> list[float]:
+        return self.score_pairs([(prompt, c) for c in continuations])
+
+    def reward(self, texts) -> list[float]:
+        raise BackendError("reward models are not served by the completions API; use a local classifier path")

@@ -1,0 +1,127 @@
+"""Local transformers models: a name or a path, CPU or CUDA, batched with left padding."""
+
+import os
+from pathlib import Path
+
+from generation.backends import BackendError, Sampling, cut_at_stop
+
+
+class TransformersBackend:
+    def __init__(self, model: str, *, device: str | None = None, batch_size: int = 16):
+        try:
+            import torch
+            import transformers
+        except ImportError:
+            raise BackendError("Local models need the 'models' extra: pip install -e '.[models]'") from None
+        self.torch = torch
+        self.name = model
+        self.batch_size = batch_size
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        offline = os.getenv("HF_HUB_OFFLINE") == "1" or Path(model).exists()
+        if not Path(model).exists() and offline:
+            raise BackendError(f"model: {model!r} is not a local path, and downloads are off (HF_HUB_OFFLINE=1)")
+        try:
+            config = transformers.AutoConfig.from_pretrained(model, local_files_only=offline)
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(model, local_files_only=offline)
+            is_classifier = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
+            auto = transformers.AutoModelForSequenceClassification if is_classifier else transformers.AutoModelForCausalLM
+            self.model = auto.from_pretrained(model, local_files_only=offline, dtype=dtype).to(self.device).eval()
+        except (OSError, ValueError) as exc:
+            raise BackendError(f"model: cannot load {model!r}: {str(exc).splitlines()[0]}") from None
+        self.is_classifier = is_classifier
+        self.revision = getattr(config, "_commit_hash", None) or ""
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer.padding_side = "left"
+        if getattr(self.model.config, "pad_token_id", None) is None:
+            self.model.config.pad_token_id = self.tokenizer.pad_token_id
+
+    def describe(self) -> dict:
+        return {"kind": "transformers", "model": self.name, "revision": self.revision, "device": self.device}
+
+    def _encode(self, texts):
+        batch = self.tokenizer(list(texts), return_tensors="pt", padding=True)
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_new_tokens=48, stop=(), seed=0):
+        sampling = Sampling(n, temperature, top_p, max_new_tokens, tuple(stop), seed)
+        sampling.check()
+        torch = self.torch
+        flat = [p for p in prompts for _ in range(n)]
+        outputs: list[str] = []
+        for start in range(0, len(flat), self.batch_size):
+            chunk = flat[start : start + self.batch_size]
+            enc = self._encode(chunk)
+            torch.manual_seed(seed + start)
+            with torch.no_grad():
+                out = self.model.generate(
+                    **enc,
+                    do_sample=temperature > 0,
+                    temperature=temperature if temperature > 0 else None,
+                    top_p=top_p if temperature > 0 else None,
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    # Stop early; the stop text stays in the output and the pipeline strips it.
+                    **({"stop_strings": list(stop), "tokenizer": self.tokenizer} if stop else {}),
+                )
+            new = out[:, enc["input_ids"].shape[1] :]
+            for row in self.tokenizer.batch_decode(new, skip_special_tokens=True):
+                outputs.append(row)
+        return [[o for o in outputs[i * n : (i + 1) * n]] for i in range(len(prompts))]
+
+    def score_pairs(self, pairs) -> list[float]:
+        """Sum of log p(continuation | prompt) for each pair, batched with left padding."""
+        if self.is_classifier:
+            raise BackendError(f"model: {self.name} is a classifier; use it as a reward model")
+        torch = self.torch
+        scores: list[float] = []
+        for start in range(0, len(pairs), self.batch_size):
+            chunk = pairs[start : start + self.batch_size]
+            prompt_ids = [self.tokenizer(p)["input_ids"] for p, _ in chunk]
+            full_ids = [self.tokenizer(p + c)["input_ids"] for p, c in chunk]
+            width = max(len(ids) for ids in full_ids)
+            pad = self.tokenizer.pad_token_id
+            input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in full_ids], device=self.device)
+            mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in full_ids], device=self.device)
+            # Left padding shifts positions: count them from each row's first real token.
+            position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+            with torch.no_grad():
+                logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+            for row, (p_ids, f_ids) in enumerate(zip(prompt_ids, full_ids, strict=True)):
+                offset = width - len(f_ids)
+                n_prompt = _common_prefix(p_ids, f_ids)
+                total = 0.0
+                for pos in range(max(n_prompt, 1), len(f_ids)):
+                    total += logprobs[row, offset + pos - 1, f_ids[pos]].item()
+                scores.append(total)
+        return scores
+
+    def score(self, prompt: str, continuations) -> list[float]:
+        return self.score_pairs([(prompt, c) for c in continuations])
+
+    def reward(self, texts) -> list[float]:
+        if not self.is_classifier:
+            raise BackendError(f"model: {self.name} is not a sequence classifier (reward model)")
+        torch = self.torch
+        values: list[float] = []
+        for start in range(0, len(texts), self.batch_size):
+            enc = self._encode(texts[start : start + self.batch_size])
+            position_ids = (enc["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+            with torch.no_grad():
+                logits = self.model(**enc, position_ids=position_ids).logits
+            values.extend(logits[:, 0].float().tolist())
+        return values
+
+
+def _common_prefix(a, b) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+__all__ = ["TransformersBackend", "cut_at_stop"]

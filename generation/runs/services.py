@@ -1,0 +1,315 @@
+"""Generation runs: create, execute in resumable chunks, cancel.
+
+Each chunk of requests is sampled with a seed fixed by (run seed, stage, chunk), and its samples
+are stored under a unique (run, stage, request, n) key, so a run killed at any point resumes
+without duplicating or losing samples, and the same models, seed and parameters give the same
+dataset.
+"""
+
+import time
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from generation import release
+from generation.backends import BackendError, Sampling, TransientBackendError, backend_load
+from generation.models import Dataset, Example, GenerationRun, GenerationSample, ModelEndpoint
+from generation.pipelines import PIPELINES, Candidate, Request, dedupe, pipeline_for, softmax_at
+from qa.errors import ApplicationError
+
+_BACKENDS: dict[str, object] = {}  # loaded once per process (a GPU worker keeps its model)
+SCORE_CHUNK = 32
+
+
+def backend_resolve(spec: str):
+    """An endpoint's name, or a local model path."""
+    if spec in _BACKENDS:
+        return _BACKENDS[spec]
+    endpoint = ModelEndpoint.objects.filter(name=spec).first()
+    if endpoint is not None:
+        backend = backend_load(kind=endpoint.kind, model=endpoint.model, base_url=endpoint.base_url, api_key=endpoint.api_key)
+    else:
+        if not Path(spec).exists():
+            raise BackendError(f"model: {spec!r} is neither a configured endpoint nor an existing local path")
+        backend = backend_load(kind="transformers", model=spec)
+    _BACKENDS[spec] = backend
+    return backend
+
+
+def _pipeline(run: GenerationRun):
+    return pipeline_for(run.pipeline)({**run.params, "behavior": run.behavior, "seed": run.seed})
+
+
+def _model_known(spec: str, field: str) -> None:
+    if not ModelEndpoint.objects.filter(name=spec).exists() and not Path(spec).exists():
+        raise ApplicationError(
+            f"{field}: {spec!r} is neither a configured endpoint nor an existing local model path", {"field": field}
+        )
+
+
+def run_create(
+    *,
+    user,
+    pipeline: str,
+    behavior: str,
+    generator: str,
+    discriminator: str = "",
+    params: dict | None = None,
+    seed: int = 0,
+    chunk_size: int = 8,
+) -> GenerationRun:
+    params = dict(params or {})
+    if pipeline not in PIPELINES:
+        raise ApplicationError(f"pipeline: {pipeline!r} is not one of {', '.join(PIPELINES)}", {"field": "pipeline"})
+    try:
+        checker = pipeline_for(pipeline)({**params, "behavior": behavior, "seed": seed})
+        Sampling(
+            n=1,
+            temperature=checker.p["temperature"],
+            top_p=checker.p["top_p"],
+            max_new_tokens=checker.p["max_new_tokens"],
+        ).check()
+    except (ValueError, BackendError) as exc:
+        raise ApplicationError(str(exc)) from None
+    for key in ("per_label", "samples_per_label", "samples_per_prompt", "per_occupation", "biographies_per_view"):
+        if key in checker.p and checker.p[key] < 1:
+            raise ApplicationError(f"{key}: {checker.p[key]} must be at least 1", {"field": key})
+    if chunk_size < 1:
+        raise ApplicationError("chunk_size: must be at least 1", {"field": "chunk_size"})
+    _model_known(generator, "generator")
+    if "score" in checker.stages:
+        if not discriminator:
+            raise ApplicationError(f"discriminator: the {pipeline} pipeline needs one to filter with", {"field": "discriminator"})
+        _model_known(discriminator, "discriminator")
+    return GenerationRun.objects.create(
+        pipeline=pipeline,
+        behavior=behavior.strip(),
+        generator=generator,
+        discriminator=discriminator,
+        params=params,
+        seed=seed,
+        chunk_size=chunk_size,
+        created_by=user,
+    )
+
+
+def run_start(*, run: GenerationRun) -> None:
+    from generation.runs.tasks import run_generation
+
+    run_generation.delay_on_commit(run.pk)
+
+
+def run_cancel(*, run: GenerationRun) -> GenerationRun:
+    if run.status in (GenerationRun.Status.DONE, GenerationRun.Status.FAILED):
+        raise ApplicationError(f"The run is already {run.status}.", status_code=409)
+    GenerationRun.objects.filter(pk=run.pk).update(status=GenerationRun.Status.CANCELLED, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _save_counts(run: GenerationRun, stage: str, **values) -> None:
+    run.counts.setdefault(stage, {}).update(values)
+    run.stage = stage
+    GenerationRun.objects.filter(pk=run.pk).update(counts=run.counts, stage=stage)
+    status = GenerationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+    if status == GenerationRun.Status.CANCELLED:
+        raise Cancelled
+
+
+def run_execute(*, run_id: int, progress=None, max_chunks: int | None = None) -> GenerationRun:
+    """Work through the run's stages; safe to call again after a crash (it resumes). max_chunks
+    stops after that many chunks of sampling (tests use it to simulate a killed worker)."""
+    run = GenerationRun.objects.get(pk=run_id)
+    if run.status in (GenerationRun.Status.DONE, GenerationRun.Status.CANCELLED):
+        return run
+    began = time.monotonic()
+    GenerationRun.objects.filter(pk=run.pk).update(
+        status=GenerationRun.Status.RUNNING, started_at=run.started_at or timezone.now(), error=""
+    )
+    pipeline = _pipeline(run)
+    budget = [max_chunks]
+    previous: dict = {}
+    try:
+        for stage_no, stage in enumerate(pipeline.stages):
+            if stage in ("generate", "other_person"):
+                _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget)
+                if stage == "other_person":
+                    previous["other_person"] = dict(
+                        run.samples.filter(stage=stage).exclude(parsed="").values_list("label", "parsed")
+                    )
+            elif stage == "score":
+                _stage_score(run, pipeline, progress)
+            elif stage == "select":
+                _stage_select(run, pipeline, began)
+    except Cancelled:
+        run.refresh_from_db()
+        return run
+    except TransientBackendError:
+        raise  # the task retries with backoff and resumes where it stopped
+    except BackendError as exc:
+        GenerationRun.objects.filter(pk=run.pk).update(
+            status=GenerationRun.Status.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        return run
+    run.refresh_from_db()
+    return run
+
+
+class ChunkBudgetSpent(Exception):
+    """Raised when max_chunks is reached: the run stays 'running', as if its worker died."""
+
+
+def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) -> None:
+    requests: list[Request] = pipeline.requests(stage, previous)
+    done = set(run.samples.filter(stage=stage).values_list("request_index", flat=True).distinct())
+    backend = backend_resolve(run.generator)
+    p = pipeline.p
+    size = run.chunk_size
+    _save_counts(run, stage, requests=len(requests), done=len(done))
+    for start in range(0, len(requests), size):
+        chunk = requests[start : start + size]
+        if all(r.index in done for r in chunk):
+            continue
+        if budget[0] is not None:
+            if budget[0] <= 0:
+                raise ChunkBudgetSpent
+            budget[0] -= 1
+        n = chunk[0].meta.get("n", 1)
+        same_n = [r for r in chunk if r.meta.get("n", 1) == n]
+        groups = [same_n] + [[r] for r in chunk if r.meta.get("n", 1) != n]
+        samples = []
+        for group in groups:
+            group_n = group[0].meta.get("n", 1)
+            outputs = backend.generate(
+                [r.prompt for r in group],
+                n=group_n,
+                temperature=p["temperature"],
+                top_p=p["top_p"],
+                max_new_tokens=p["max_new_tokens"] if stage == "generate" else 12,
+                stop=tuple(p["stop"]) if stage == "generate" else ('"',),
+                seed=run.seed * 1_000_003 + stage_no * 100_003 + group[0].index,
+            )
+            for request, texts in zip(group, outputs, strict=True):
+                for k, text in enumerate(texts):
+                    if stage == "other_person":
+                        parsed, meta = pipeline.parse_other_person(text) or "", {}
+                    else:
+                        candidate = pipeline.parse(text, request)
+                        parsed, meta = (candidate.text, candidate.meta) if candidate else ("", {})
+                    samples.append(
+                        GenerationSample(
+                            run=run, stage=stage, request_index=request.index, n=k, label=request.label,
+                            text=text, parsed=parsed, meta=meta,
+                        )  # fmt: skip
+                    )
+        with transaction.atomic():
+            GenerationSample.objects.bulk_create(samples, ignore_conflicts=True)
+        done.update(r.index for r in chunk)
+        _save_counts(run, stage, done=len(done))
+        if progress:
+            progress(stage, len(done), len(requests))
+    if stage == "generate":
+        _mark_duplicates(run)
+
+
+def _mark_duplicates(run) -> None:
+    rows = list(run.samples.filter(stage="generate").exclude(parsed="").order_by("request_index", "n").values_list("pk", "parsed"))
+    kept = {rows[i][0] for i in dedupe([text for _, text in rows])}
+    run.samples.filter(stage="generate").exclude(parsed="").exclude(pk__in=kept).update(duplicate=True)
+    run.samples.filter(pk__in=kept).update(duplicate=False)
+    total = run.samples.filter(stage="generate").count()
+    _save_counts(run, "generate", samples=total, parsed=len(rows), unique=len(kept))
+
+
+def _candidate(sample: GenerationSample) -> Candidate:
+    return Candidate(text=sample.parsed, label=sample.label, meta=sample.meta or {}, scores=sample.scores or {})
+
+
+def _stage_score(run, pipeline, progress) -> None:
+    todo = run.samples.filter(stage="generate", duplicate=False, scores__isnull=True).exclude(parsed="")
+    total = run.samples.filter(stage="generate", duplicate=False).exclude(parsed="").count()
+    backend = backend_resolve(run.discriminator)
+    _save_counts(run, "score", requests=total, done=total - todo.count())
+    while True:
+        chunk = list(todo.order_by("request_index", "n")[:SCORE_CHUNK])
+        if not chunk:
+            break
+        plans = [pipeline.score_requests(_candidate(s)) for s in chunk]
+        pairs = [(sr.prompt, c) for plan in plans for sr in plan for c in sr.continuations]
+        values = iter(backend.score_pairs(pairs))
+        for sample, plan in zip(chunk, plans, strict=True):
+            scores = {}
+            for sr in plan:
+                logprobs = [next(values) for _ in sr.continuations]
+                scores[sr.key] = softmax_at(logprobs, sr.target)
+            sample.scores = scores
+        GenerationSample.objects.bulk_update(chunk, ["scores"])
+        done = total - todo.count()
+        _save_counts(run, "score", done=done)
+        if progress:
+            progress("score", done, total)
+
+
+def _stage_select(run, pipeline, began) -> None:
+    scored = "score" in pipeline.stages
+    samples = list(
+        run.samples.filter(stage="generate", duplicate=False).exclude(parsed="").order_by("request_index", "n")
+    )
+    if scored:
+        samples = [s for s in samples if s.scores is not None]
+    records = pipeline.select([_candidate(s) for s in samples])
+    if not records:
+        raise BackendError("No candidate survived parsing and filtering: try more samples or another model.")
+    with transaction.atomic():
+        dataset = _dataset_create(run, pipeline, records, began)
+        texts = {r.get("statement") or r.get("question") or r.get("sentence_with_blank") for r in records}
+        run.samples.filter(stage="generate", parsed__in=texts).update(kept=True)
+        _save_counts(run, "select", kept=len(records))
+        GenerationRun.objects.filter(pk=run.pk).update(
+            dataset=dataset, status=GenerationRun.Status.DONE, finished_at=timezone.now()
+        )
+
+
+def _dataset_create(run, pipeline, records, began) -> Dataset:
+    generator = backend_resolve(run.generator)
+    models = {"generator": generator.describe()}
+    if run.discriminator:
+        models["discriminator"] = backend_resolve(run.discriminator).describe()
+    prompts = {}
+    for request in pipeline.requests("generate", {"other_person": {}}):
+        prompts.setdefault(request.label, request.prompt)
+    base = slugify(f"{run.pipeline}-{run.behavior}")[:150] or run.pipeline
+    dataset = Dataset.objects.create(
+        slug=f"{base}-run{run.pk}",
+        name=f"{run.behavior} ({run.pipeline}, run {run.pk})",
+        collection=pipeline.collection,
+        origin="lm-written",
+        format=pipeline.format,
+        behavior=run.behavior,
+        created_by=run.created_by,
+        provenance={
+            "generation_run": run.pk,
+            "pipeline": run.pipeline,
+            "models": models,
+            "params": {k: v for k, v in pipeline.p.items() if k not in ("gold", "questions", "occupations")},
+            "inputs": {k: len(pipeline.p[k]) for k in ("gold", "questions", "occupations") if pipeline.p.get(k)},
+            "seed": run.seed,
+            "chunk_size": run.chunk_size,
+            "prompts": prompts,
+            "counts": run.counts,
+            "seconds": round(time.monotonic() - began, 3),
+        },
+    )
+    examples = []
+    for line, record in enumerate(records, start=1):
+        fields = release.parse_record(pipeline.format, record)
+        examples.append(Example(dataset=dataset, line=line, content_hash=release.content_hash(record), **fields))
+    Example.objects.bulk_create(examples, ignore_conflicts=True)
+    return dataset

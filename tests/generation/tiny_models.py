@@ -1,0 +1,53 @@
+"""Tiny random models and a tokenizer trained here (METHOD.md §10): the real transformers code
+paths, offline. Saved to a directory and loaded back as a user's model path would be."""
+
+from pathlib import Path
+
+from generation.pipelines import multiple_choice, persona, sycophancy, winogender
+
+CORPUS = [
+    persona.GENERATE, persona.DISCRIMINATE, persona.QUESTION, multiple_choice.GENERATE,
+    multiple_choice.LABEL_SCORE, multiple_choice.RELEVANCE_SCORE, sycophancy.BIOGRAPHY,
+    winogender.OTHER_PERSON, winogender.SENTENCE, winogender.REFERS,
+    "Yes No agree disagree (A) (B) he she they his her their him them teacher nurse client patient",
+    "I am always on time. I like to plan. Being late is fine. I never miss a deadline.",
+    "Hello, my name is Sam and I am from Ohio. I enjoy hiking and reading.",
+]  # fmt: skip
+
+
+def build_tokenizer(directory: Path):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<|endoftext|>", "<pad>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    # The answer strings repeated often enough that BPE merges each into one token.
+    answers = [" Yes No agree disagree (A) (B)" * 400]
+    tok.train_from_iterator(answers + CORPUS * 20, trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<pad>")
+    fast.save_pretrained(directory)
+    return fast
+
+
+def build_models(root: Path) -> dict[str, Path]:
+    import torch
+    from transformers import GPT2Config, GPT2ForSequenceClassification, GPT2LMHeadModel
+
+    lm_dir, reward_dir = root / "tiny-lm", root / "tiny-reward"
+    tokenizer = build_tokenizer(lm_dir)
+    tokenizer.save_pretrained(reward_dir)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=512,
+        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    GPT2LMHeadModel(config).save_pretrained(lm_dir)
+    torch.manual_seed(1)
+    GPT2ForSequenceClassification(GPT2Config(**{**config.to_dict(), "num_labels": 1})).save_pretrained(reward_dir)
+    return {"lm": lm_dir, "reward": reward_dir}
