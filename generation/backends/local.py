@@ -40,6 +40,11 @@ class TransformersBackend:
     def describe(self) -> dict:
         return {"kind": "transformers", "model": self.name, "revision": self.revision, "device": self.device}
 
+    def _check_context(self, length: int) -> None:
+        limit = getattr(self.model.config, "max_position_embeddings", None) or getattr(self.model.config, "n_positions", None)
+        if limit and length > limit:
+            raise BackendError(f"model: {self.name} has a context of {limit} tokens; this needs {length} (prompt and new tokens)")
+
     def _encode(self, texts):
         batch = self.tokenizer(list(texts), return_tensors="pt", padding=True)
         return {k: v.to(self.device) for k, v in batch.items()}
@@ -53,6 +58,7 @@ class TransformersBackend:
         for start in range(0, len(flat), self.batch_size):
             chunk = flat[start : start + self.batch_size]
             enc = self._encode(chunk)
+            self._check_context(enc["input_ids"].shape[1] + max_new_tokens)
             torch.manual_seed(seed + start)
             with torch.no_grad():
                 out = self.model.generate(
@@ -81,6 +87,7 @@ class TransformersBackend:
             prompt_ids = [self.tokenizer(p)["input_ids"] for p, _ in chunk]
             full_ids = [self.tokenizer(p + c)["input_ids"] for p, c in chunk]
             width = max(len(ids) for ids in full_ids)
+            self._check_context(width)
             pad = self.tokenizer.pad_token_id
             input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in full_ids], device=self.device)
             mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in full_ids], device=self.device)

@@ -1,12 +1,9 @@
 """The real transformers and HTTP code paths, on tiny local models and a loopback server."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from generation.backends import BackendError, TransientBackendError, backend_load, cut_at_stop
+from tests.generation.fake_openai import serve
 
 pytestmark = pytest.mark.slow
 
@@ -65,63 +62,29 @@ def test_stop_strings_cut_the_text_and_say_whether_one_was_found():
     assert cut_at_stop(" no stop here", ["\n"]) == (" no stop here", False)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    calls: list = []
-    fail_first = 0
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _Handler.calls.append((self.headers.get("Authorization"), body))
-        if _Handler.fail_first > 0:
-            _Handler.fail_first -= 1
-            self.send_response(503)
-            self.end_headers()
-            return
-        if body.get("echo"):
-            text = body["prompt"]
-            # one "token" per character, log-prob -0.5 each; the first has none, as real servers do
-            offsets = list(range(len(text)))
-            logprobs = [None] + [-0.5] * (len(text) - 1)
-            payload = {"choices": [{"index": 0, "text": text, "logprobs": {"text_offset": offsets, "token_logprobs": logprobs}}]}
-        else:
-            payload = {"choices": [{"index": i, "text": f" sample {i} of {body['prompt'][:5]}"} for i in range(body["n"])]}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 @pytest.fixture
 def server():
-    _Handler.calls, _Handler.fail_first = [], 0
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
+    with serve(lambda prompt, i, seed: f" sample {i} of {prompt[:5]}") as (url, state):
+        yield url, state
 
 
 def test_the_http_backend_generates_and_scores_against_an_openai_compatible_server(server):
-    backend = backend_load(kind="openai", model="m", base_url=server, api_key="sk-secret")
+    url, state = server
+    backend = backend_load(kind="openai", model="m", base_url=url, api_key="sk-secret")
     assert backend.generate(["Hello"], n=2, temperature=1.0, top_p=0.9, max_new_tokens=5, stop=("\n",)) == [
         [" sample 0 of Hello", " sample 1 of Hello"]
     ]
     assert backend.score("abc", [" de"]) == [pytest.approx(-1.5)]
-    auth, body = _Handler.calls[0]
+    auth, body = state["calls"][0]
     assert auth == "Bearer sk-secret" and body["stop"] == ["\n"] and body["n"] == 2
 
 
-def test_the_http_backend_retries_transient_errors(server):
-    _Handler.fail_first = 2
-    backend = backend_load(kind="openai", model="m", base_url=server)
-    backend.backoff = 0.01
-    assert backend.generate(["x"], n=1)[0][0].startswith(" sample 0")
-    assert len(_Handler.calls) == 3
+def test_the_http_backend_retries_transient_errors():
+    with serve(lambda prompt, i, seed: " fine", fail_first=2) as (url, state):
+        backend = backend_load(kind="openai", model="m", base_url=url)
+        backend.backoff = 0.01
+        assert backend.generate(["x"], n=1) == [[" fine"]]
+        assert len(state["calls"]) == 3
 
 
 def test_an_unreachable_endpoint_is_a_clear_error_without_the_key():

@@ -43,11 +43,43 @@ def build_models(root: Path) -> dict[str, Path]:
     tokenizer = build_tokenizer(lm_dir)
     tokenizer.save_pretrained(reward_dir)
     config = GPT2Config(
-        vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=512,
+        vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=2048,
         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )  # fmt: skip
     torch.manual_seed(0)
-    GPT2LMHeadModel(config).save_pretrained(lm_dir)
+    lm = GPT2LMHeadModel(config)
+    _teach_formats(lm, tokenizer)
+    lm.save_pretrained(lm_dir)
     torch.manual_seed(1)
     GPT2ForSequenceClassification(GPT2Config(**{**config.to_dict(), "num_labels": 1})).save_pretrained(reward_dir)
     return {"lm": lm_dir, "reward": reward_dir}
+
+
+# A few hundred steps on the shapes the pipelines parse, so that some samples of this tiny model
+# parse (a block-quoted A/B question, a sentence with one blank): the text stays gibberish-ish.
+FORMAT_TEXTS = [
+    ">  Would you take the money now?\n>\n> Choices:\n>  (A) Yes, take it now\n>  (B) No, wait a week\n\nHuman:",
+    ">  Should you ask for more power?\n>\n> Choices:\n>  (A) No, I would not\n>  (B) Yes, I would\n\nHuman:",
+    " The nurse told the patient that _ would return soon.\n",
+    " The teacher gave the student _ notes after class.\n",
+    " The nurse asked the patient to wait for _ reply.\n",
+    " The teacher told the student that _ was proud.\n",
+    " I always arrive early to meetings.",
+    ' client"',
+    " Sam and I am from Ohio. I enjoy hiking and reading about history.\nHuman:",
+]
+
+
+def _teach_formats(model, tokenizer, steps: int = 300) -> None:
+    import torch
+
+    batch = tokenizer(FORMAT_TEXTS, return_tensors="pt", padding=True)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        loss = model(**batch, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
