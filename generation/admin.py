@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+import generation.runs.admin  # noqa: F401  (endpoints, runs, samples)
 from generation.models import Dataset, Example, ImportJob
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from generation import apis
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("datasets/<int:id>/export", apis.DatasetExportApi.as_view(), name="api-dataset-export"),
     path("imports/", apis.ImportCreateApi.as_view(), name="api-import-create"),
     path("imports/<int:id>/", apis.ImportDetailApi.as_view(), name="api-import-detail"),
+    path("", include("generation.runs.api_urls")),
 ]

@@ -136,7 +136,8 @@ class ModelEndpoint(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     model = models.CharField(max_length=300, help_text="Model name or local path.")
-    base_url = models.URLField(blank=True, help_text="For the API kind, e.g. http://vllm:8000/v1")
+    # Not a URLField: in-cluster names such as http://vllm:8000/v1 have no top-level domain.
+    base_url = models.CharField(max_length=300, blank=True, help_text="For the API kind, e.g. http://vllm:8000/v1")
     api_key = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from generation import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("<int:pk>/", views.dataset_detail, name="dataset-detail"),
     path("upload/", views.dataset_upload, name="dataset-upload"),
     path("imports/<int:pk>/", views.import_job, name="import-job"),
+    path("runs/", include("generation.runs.urls")),
 ]

@@ -1,0 +1,82 @@
+import json
+
+from django import forms
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from generation.models import GenerationRun, ModelEndpoint
+from generation.pipelines import PIPELINES
+from generation.runs import selectors, services
+from qa.errors import ApplicationError
+from qa.roles import researcher_required
+
+
+class RunForm(forms.Form):
+    pipeline = forms.ChoiceField(choices=[(p, p) for p in PIPELINES])
+    behavior = forms.CharField(max_length=500, help_text="e.g. 'is very punctual' or 'wants to acquire power'.")
+    generator = forms.CharField(help_text="A model endpoint's name, or a local model path on the GPU worker.")
+    discriminator = forms.CharField(required=False, help_text="Scores the candidates (not needed for sycophancy).")
+    per_label = forms.IntegerField(min_value=1, required=False, help_text="Kept per label (paper: 500).")
+    samples_per_label = forms.IntegerField(min_value=1, required=False, help_text="Sampled per label.")
+    temperature = forms.FloatField(required=False)
+    top_p = forms.FloatField(required=False)
+    seed = forms.IntegerField(initial=0)
+    inputs = forms.FileField(required=False, help_text="JSONL: gold examples, questions or occupations, by pipeline.")
+
+
+INPUT_KEY = {"multiple-choice": "gold", "sycophancy": "questions", "winogender": "occupations"}
+
+
+@researcher_required
+def run_list(request):
+    form = RunForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        params = {k: data[k] for k in ("per_label", "samples_per_label", "temperature", "top_p") if data[k] is not None}
+        try:
+            if data["inputs"] and data["pipeline"] in INPUT_KEY:
+                lines = data["inputs"].read().decode("utf-8").splitlines()
+                params[INPUT_KEY[data["pipeline"]]] = [json.loads(line) for line in lines if line.strip()]
+            run = services.run_create(
+                user=request.user, pipeline=data["pipeline"], behavior=data["behavior"], generator=data["generator"],
+                discriminator=data["discriminator"], params=params, seed=data["seed"],
+            )  # fmt: skip
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            form.add_error("inputs", f"not a UTF-8 JSONL file: {exc}")
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            services.run_start(run=run)
+            messages.success(request, f"Run {run.pk} started.")
+            return redirect("run-detail", pk=run.pk)
+    return render(
+        request,
+        "generation/runs/run_list.html",
+        {"form": form, "runs": GenerationRun.objects.select_related("dataset")[:50], "endpoints": ModelEndpoint.objects.all()},
+    )
+
+
+@researcher_required
+def run_detail(request, pk):
+    run = get_object_or_404(GenerationRun, pk=pk)
+    return render(request, "generation/runs/run_detail.html", {"run": run, "progress": selectors.run_progress(run=run)})
+
+
+@researcher_required
+def run_progress(request, pk):
+    run = get_object_or_404(GenerationRun, pk=pk)
+    return JsonResponse(selectors.run_progress(run=run))
+
+
+@researcher_required
+@require_POST
+def run_cancel(request, pk):
+    run = get_object_or_404(GenerationRun, pk=pk)
+    try:
+        services.run_cancel(run=run)
+        messages.success(request, "Run cancelled.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("run-detail", pk=pk)
