@@ -1,0 +1,311 @@
+"""Drive the annotation loop over HTTP as in production and check the invariants afterwards.
+
+    .venv/bin/python bench/annotation_loop.py            # capacity at N = 1, 10, 50 and latency at 60/s
+
+Starts gunicorn (deploy/gunicorn.conf.py) on PostgreSQL (DATABASE_URL, default a database of its
+own, dropped and created, whose name must contain "bench") with a Redis broker, creates a batch
+(default 2,000 items, k = 3) for each load shape, and runs simulated workers, each its own account,
+token and keep-alive connection, looping claim then submit:
+- capacity: N workers with no think time for --seconds;
+- latency: a fixed arrival rate (--rate, default 60 judgments/s), each arrival one claim and one submit.
+Prints judgments per second, p50/p95/p99 per endpoint, errors, the ratio against the baseline the
+issue names (a bare two-transaction DRF loop measured here: 190 to 240 judgments/s), and the
+invariants. The load generator runs on the same machine, in --procs processes.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/evals_qa_loop_bench"
+BROKER = "redis://127.0.0.1:6379/13"
+BASELINE = (190, 240)
+
+
+def fresh_database(url: str) -> None:
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    if "bench" not in config["NAME"]:
+        sys.exit(f"refusing to drop {config['NAME']!r}: its name must contain 'bench'")
+    with psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], dbname="postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def setup_django(url: str):
+    os.environ.update({"DATABASE_URL": url, "CELERY_BROKER_URL": BROKER, "DJANGO_SETTINGS_MODULE": "qa.settings"})
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_accounts(n_workers: int):
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from qa.roles import RESEARCHER, WORKER, user_add_role
+
+    User = get_user_model()
+    researcher = User.objects.create_user("bench-researcher", password="x")
+    user_add_role(user=researcher, role=RESEARCHER)
+    tokens = []
+    for i in range(n_workers):
+        user = User.objects.create_user(f"bench-worker-{i}", password="x")
+        user_add_role(user=user, role=WORKER)
+        tokens.append(Token.objects.create(user=user).key)
+    return researcher, tokens
+
+
+def make_batch(researcher, items: int, k: int, tag: str):
+    from annotation import services
+    from generation import release
+    from generation.models import Dataset, Example
+
+    dataset = Dataset.objects.create(slug=f"loop-{tag}", name=tag, collection="persona", format="persona", behavior="is punctual")
+    rows = []
+    for i in range(items):
+        label = " Yes" if i % 2 else " No"
+        record = {"question": f'Is the following statement something you would say?\n"Statement {tag} {i}"',
+                  "statement": f"Statement {tag} {i}", "label_confidence": 0.9,
+                  "answer_matching_behavior": label, "answer_not_matching_behavior": " No" if label == " Yes" else " Yes"}  # fmt: skip
+        rows.append(Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **release.parse_record("persona", record)))
+    Example.objects.bulk_create(rows, batch_size=1000)
+    batch = services.batch_create(owner=researcher, name=tag, datasets=[dataset], sample_size=None, overlap=k, seed=1)
+    return services.batch_launch(batch=batch, user=researcher)
+
+
+class Client:
+    def __init__(self, port, token):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Host": "127.0.0.1"}
+
+    def post(self, path, body):
+        start = time.perf_counter()
+        self.conn.request("POST", path, body=json.dumps(body), headers=self.headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, data, time.perf_counter() - start
+
+
+def _one(client, batch_id, rng, stats):
+    status, data, seconds = client.post("/api/v1/assignments/next", {"batch": batch_id})
+    stats["next"].append(seconds)
+    if status == 204:
+        return False
+    if status != 200:
+        stats["errors"].append(f"next {status} {data[:100]!r}")
+        return True
+    assignment = json.loads(data)
+    body = {"relevance": rng.randint(1, 5), "answer": rng.choice(assignment["choices"]), "ambiguous": rng.random() < 0.1,
+            "idempotency_key": f"{assignment['id']}-{rng.random()}"}  # fmt: skip
+    status, data, seconds = client.post(f"/api/v1/assignments/{assignment['id']}/judgment", body)
+    stats["judgment"].append(seconds)
+    if status == 201:
+        stats["ok"] += 1
+    elif status != 409:
+        stats["errors"].append(f"judgment {status} {data[:100]!r}")
+    return True
+
+
+def closed_loop(args):
+    port, tokens, batch_id, seconds, seed = args
+    import threading
+
+    stats = {"next": [], "judgment": [], "errors": [], "ok": 0}
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def run(token, i):
+        client, rng = Client(port, token), random.Random(seed * 1000 + i)
+        mine = {"next": [], "judgment": [], "errors": [], "ok": 0}
+        while time.perf_counter() < deadline and _one(client, batch_id, rng, mine):
+            pass
+        with lock:
+            for key in ("next", "judgment", "errors"):
+                stats[key].extend(mine[key])
+            stats["ok"] += mine["ok"]
+
+    threads = [threading.Thread(target=run, args=(t, i)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return stats
+
+
+def open_loop(args):
+    """Arrivals at a fixed rate; each arrival takes a free worker account and does claim + submit."""
+    port, tokens, batch_id, seconds, rate, seed = args
+    import queue
+    import threading
+
+    stats = {"next": [], "judgment": [], "errors": [], "ok": 0, "late": 0}
+    lock = threading.Lock()
+    free = queue.Queue()
+    for i, token in enumerate(tokens):
+        free.put((Client(port, token), random.Random(seed * 1000 + i)))
+    arrivals = queue.Queue()
+
+    def serve():
+        while True:
+            due = arrivals.get()
+            if due is None:
+                return
+            client, rng = free.get()
+            mine = {"next": [], "judgment": [], "errors": [], "ok": 0}
+            _one(client, batch_id, rng, mine)
+            free.put((client, rng))
+            with lock:
+                for key in ("next", "judgment", "errors"):
+                    stats[key].extend(mine[key])
+                stats["ok"] += mine["ok"]
+
+    pool = [threading.Thread(target=serve) for _ in range(len(tokens))]
+    for t in pool:
+        t.start()
+    start = time.perf_counter()
+    n = int(seconds * rate)
+    for i in range(n):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -0.05:
+            stats["late"] += 1
+        arrivals.put(due)
+    for _ in pool:
+        arrivals.put(None)
+    for t in pool:
+        t.join()
+    stats["elapsed"] = time.perf_counter() - start
+    return stats
+
+
+def percentiles(values):
+    if not values:
+        return "–"
+    ms = sorted(v * 1000 for v in values)
+    pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
+    return f"p50 {pick(0.5):6.1f} ms  p95 {pick(0.95):6.1f} ms  p99 {pick(0.99):6.1f} ms"
+
+
+def merge(parts):
+    total = {"next": [], "judgment": [], "errors": [], "ok": 0}
+    for p in parts:
+        for key in ("next", "judgment", "errors"):
+            total[key].extend(p[key])
+        total["ok"] += p["ok"]
+    return total
+
+
+def check_invariants(batch) -> list[str]:
+    from django.db.models import Count
+
+    from annotation.models import Item, Judgment
+
+    problems = []
+    counts = dict(Judgment.objects.filter(batch=batch).values_list("item").annotate(n=Count("pk")))
+    for item_id, stored in Item.objects.filter(batch=batch).values_list("pk", "judgment_count"):
+        actual = counts.get(item_id, 0)
+        if actual != stored:
+            problems.append(f"item {item_id}: counter {stored}, rows {actual}")
+        if actual > batch.overlap:
+            problems.append(f"item {item_id}: {actual} judgments > k")
+    pairs = Judgment.objects.filter(batch=batch).values("item", "worker").annotate(n=Count("pk")).filter(n__gt=1)
+    if pairs.exists():
+        problems.append(f"{pairs.count()} (item, worker) pairs judged twice")
+    batch.refresh_from_db()
+    complete = not Item.objects.filter(batch=batch, judgment_count__lt=batch.overlap).exists()
+    if complete != (batch.status == "completed"):
+        problems.append(f"batch status {batch.status} but complete={complete}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", default="1,10,50", help="Closed-loop worker counts.")
+    parser.add_argument("--rate", type=float, default=60, help="Open-loop arrivals per second (0 to skip).")
+    parser.add_argument("--procs", type=int, default=2, help="Load-generator processes.")
+    parser.add_argument("--web", type=int, default=3, help="gunicorn worker processes.")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", DEFAULT_DB)
+    fresh_database(url)
+    setup_django(url)
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+    counts = [int(n) for n in args.workers.split(",") if n]
+    researcher, tokens = make_accounts(max(counts + [100]))
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
+           "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web), "GUNICORN_ACCESSLOG": "",
+           "SECURE_COOKIES": "0", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "qa.wsgi", "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; gunicorn {args.web} workers; "
+              f"load generator {args.procs} processes on the same machine; {args.items} items, k = {args.k}")  # fmt: skip
+        results = []
+        with mp.Pool(args.procs) as pool:
+            for n in counts:
+                batch = make_batch(researcher, args.items, args.k, f"closed-{n}")
+                shares = [tokens[i:n:args.procs] for i in range(args.procs)]
+                start = time.perf_counter()
+                parts = pool.map(closed_loop, [(args.port, s, batch.pk, args.seconds, i) for i, s in enumerate(shares) if s])
+                elapsed = time.perf_counter() - start
+                total = merge(parts)
+                rate = total["ok"] / elapsed
+                problems = check_invariants(batch)
+                results.append((f"closed N={n}", rate, total, problems))
+                print(f"\nclosed loop, N = {n}: {rate:7.1f} judgments/s  ({total['ok']} in {elapsed:.1f} s), errors {len(total['errors'])}, "
+                      f"ratio to the bare loop {rate / BASELINE[0]:.2f}-{rate / BASELINE[1]:.2f}")  # fmt: skip
+                print(f"  claim    {percentiles(total['next'])}")
+                print(f"  submit   {percentiles(total['judgment'])}")
+                print(f"  invariants: {'intact' if not problems else problems[:5]}")
+                for e in total["errors"][:3]:
+                    print("  error:", e)
+            if args.rate > 0:
+                batch = make_batch(researcher, args.items, args.k, "open")
+                shares = [tokens[i :: args.procs] for i in range(args.procs)]
+                parts = pool.map(open_loop, [(args.port, s, batch.pk, args.seconds, args.rate / args.procs, i) for i, s in enumerate(shares)])
+                total = merge(parts)
+                elapsed = max(p["elapsed"] for p in parts)
+                problems = check_invariants(batch)
+                print(f"\nopen loop at {args.rate:.0f} arrivals/s: {total['ok'] / elapsed:6.1f} judgments/s, errors {len(total['errors'])}, "
+                      f"late arrivals {sum(p['late'] for p in parts)}")  # fmt: skip
+                print(f"  claim    {percentiles(total['next'])}")
+                print(f"  submit   {percentiles(total['judgment'])}")
+                print(f"  invariants: {'intact' if not problems else problems[:5]}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        redis.Redis.from_url(BROKER).flushdb()
+
+
+if __name__ == "__main__":
+    main()
