@@ -197,31 +197,26 @@ def batch_cancel(*, batch: Batch, user) -> Batch:
 # --- the assignment engine -------------------------------------------------------------------------
 
 
-def leases_expire(*, now=None, limit: int | None = None) -> int:
-    """Return the slots of expired leases to the pool. Safe to run beside claims and submits."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        expired = Assignment.objects.filter(status=LIVE, expires_at__lte=now).select_for_update(**_skip_locked())
-        rows = list(expired.values_list("pk", "item_id")[:limit] if limit else expired.values_list("pk", "item_id"))
-        if not rows:
-            return 0
-        Assignment.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=Assignment.Status.EXPIRED)
-        # Items in id order, so that two sweeps never wait on each other's items crosswise.
-        for item_id, n in sorted(Counter(item_id for _, item_id in rows).items()):
-            Item.objects.filter(pk=item_id, is_gold=False).update(lease_count=Greatest(F("lease_count") - n, 0))
+def _expire(now, limit: int | None = None) -> int:
+    """Inside the caller's transaction: mark expired leases and give their slots back."""
+    expired = Assignment.objects.filter(status=LIVE, expires_at__lte=now).select_for_update(**_skip_locked())
+    rows = list(expired.values_list("pk", "item_id")[:limit] if limit else expired.values_list("pk", "item_id"))
+    if not rows:
+        return 0
+    Assignment.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=Assignment.Status.EXPIRED)
+    # Items in id order, so that two sweeps never wait on each other's items crosswise.
+    for item_id, n in sorted(Counter(item_id for _, item_id in rows).items()):
+        Item.objects.filter(pk=item_id, is_gold=False).update(lease_count=Greatest(F("lease_count") - n, 0))
     return len(rows)
 
 
+def leases_expire(*, now=None, limit: int | None = None) -> int:
+    """Return the slots of expired leases to the pool. Safe to run beside claims and submits."""
+    with transaction.atomic():
+        return _expire(now or timezone.now(), limit)
+
+
 MAX_AHEAD = 2  # the item on screen and the one fetched ahead
-
-
-def _own_live_leases(worker, batch_id, now) -> list[Assignment]:
-    live = Assignment.objects.filter(
-        worker=worker, status=LIVE, expires_at__gt=now, batch__status=Status.RUNNING
-    ).select_related("item")
-    if batch_id is not None:
-        live = live.filter(batch_id=batch_id)
-    return list(live.order_by("claimed_at", "pk")[:MAX_AHEAD])
 
 
 def _candidates(worker, batch_id, gold: bool):
@@ -235,35 +230,43 @@ def _candidates(worker, batch_id, gold: bool):
     return items.order_by("-judgment_count", "-lease_count", "batch_id", "position")
 
 
-def _quota_reached(worker, batch_id: int) -> bool:
-    quota = Batch.objects.filter(pk=batch_id).values_list("quota_per_worker", flat=True).first()
-    return quota is not None and Judgment.objects.filter(batch_id=batch_id, worker=worker).count() >= quota
-
-
 def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bool = False) -> Assignment | None:
     """The worker's next item: their own live lease if they hold one, else a new lease on an item
     with an open slot. None when there is no work left for them.
 
     ahead=True is the labelling page fetching the following item while the worker is still on the
-    current one: it takes a second lease (never more than two), and asking again returns it."""
+    current one: it takes a second lease (never more than two), and asking again returns it.
+    Everything happens in one transaction, with the objects item_payload needs loaded alongside."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
     now = timezone.now()
-    own = _own_live_leases(worker, batch_id, now)
-    if own and (not ahead or len(own) >= MAX_AHEAD):
-        return own[-1] if ahead else own[0]
-    if batch_id is not None and _quota_reached(worker, batch_id):
-        return None
-    # Lazy reclaim: expired leases give their slots back before we look for one.
-    leases_expire(now=now, limit=100)
-
     with transaction.atomic(durable=True):
-        gold_first = _gold_turn(worker, batch_id)
+        live = Assignment.objects.filter(worker=worker, status=LIVE, expires_at__gt=now, batch__status=Status.RUNNING)
+        if batch_id is not None:
+            live = live.filter(batch_id=batch_id)
+        own = list(live.select_related("batch", "item__example__dataset").order_by("claimed_at", "pk")[:MAX_AHEAD])
+        if own and (not ahead or len(own) >= MAX_AHEAD):
+            return own[-1] if ahead else own[0]
+
+        gold_rate = 0.0
+        if batch_id is not None:
+            info = Batch.objects.filter(pk=batch_id).values_list("status", "gold_rate", "quota_per_worker").first()
+            if info is None or info[0] != Status.RUNNING:
+                return None
+            gold_rate, quota = info[1], info[2]
+            if quota is not None and Judgment.objects.filter(batch_id=batch_id, worker=worker).count() >= quota:
+                return None
+        # Lazy reclaim: expired leases give their slots back before we look for one.
+        _expire(now, limit=100)
+
         item = None
-        for gold in ([True, False] if gold_first else [False]):
+        # Gold controls are mixed in at the batch's rate (only when one batch is asked for).
+        for gold in [True, False] if gold_rate > 0 and random.random() < gold_rate else [False]:
+            expired_own = Assignment.objects.filter(item=OuterRef("pk"), worker=worker, status=Assignment.Status.EXPIRED)
             item = (
                 _candidates(worker, batch_id, gold)
+                .annotate(reclaim=Exists(expired_own))
                 .select_for_update(of=("self",), **_skip_locked())
-                .select_related("batch")
+                .select_related("batch", "example__dataset")
                 .first()
             )
             if item is not None:
@@ -271,10 +274,8 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
         if item is None:
             return None
         expires = now + timedelta(seconds=item.batch.lease_seconds)
-        reclaimed = Assignment.objects.filter(
-            item=item, worker=worker, status=Assignment.Status.EXPIRED
-        ).update(status=LIVE, claimed_at=now, expires_at=expires)
-        if reclaimed:
+        if item.reclaim:
+            Assignment.objects.filter(item=item, worker=worker).update(status=LIVE, claimed_at=now, expires_at=expires)
             assignment = Assignment.objects.get(item=item, worker=worker)
         else:
             assignment = Assignment.objects.create(
@@ -283,15 +284,8 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
         if not item.is_gold:
             Item.objects.filter(pk=item.pk).update(lease_count=F("lease_count") + 1)
         assignment.item = item
+        assignment.batch = item.batch
         return assignment
-
-
-def _gold_turn(worker, batch_id) -> bool:
-    """Mix gold controls in at the batch's rate (only when one batch is asked for)."""
-    if batch_id is None:
-        return False
-    rate = Batch.objects.filter(pk=batch_id).values_list("gold_rate", flat=True).first() or 0.0
-    return rate > 0 and random.random() < rate
 
 
 def _validated(item: Item, relevance, answer, ambiguous) -> tuple[int, str, bool]:
@@ -329,6 +323,13 @@ def judgment_submit(
     """Accept the worker's judgment on their assignment. The same idempotency key gives back the
     same judgment; an expired lease whose slot another worker took meanwhile is refused (409)."""
     key = (idempotency_key or "")[:64]
+    try:
+        return _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key)
+    except IntegrityError:
+        raise Conflict("You already judged this item.") from None
+
+
+def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> Judgment:
     with transaction.atomic(durable=True):
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
@@ -361,27 +362,26 @@ def judgment_submit(
                     "was taken by another worker. Your answer was not recorded; please take the next item.",
                     {"expired_at": assignment.expires_at.isoformat()},
                 )
-        try:
-            with transaction.atomic():
-                judgment = Judgment.objects.create(
-                    item=item,
-                    worker=worker,
-                    assignment=assignment,
-                    batch=batch,
-                    relevance=relevance,
-                    answer=answer,
-                    ambiguous=ambiguous,
-                    comment=(comment or "").strip(),
-                    seconds=max(0.0, (now - assignment.claimed_at).total_seconds()),
-                    submitted_at=now,
-                    idempotency_key=key,
-                )
-        except IntegrityError:
-            raise Conflict("You already judged this item.") from None
+        # Unique (item, worker) backs this up; the assignment's row lock makes a clash impossible here.
+        judgment = Judgment.objects.create(
+            item=item,
+            worker=worker,
+            assignment=assignment,
+            batch=batch,
+            relevance=relevance,
+            answer=answer,
+            ambiguous=ambiguous,
+            comment=(comment or "").strip(),
+            seconds=max(0.0, (now - assignment.claimed_at).total_seconds()),
+            submitted_at=now,
+            idempotency_key=key,
+        )
         assignment.status = Assignment.Status.SUBMITTED
         assignment.save(update_fields=["status"])
-        # The item fetched ahead starts being worked on now: time on task runs from here.
-        Assignment.objects.filter(worker=worker, batch=batch, status=LIVE).update(claimed_at=now)
+        # The item fetched ahead starts being worked on now: time on task, and its lease, run from here.
+        Assignment.objects.filter(worker=worker, batch=batch, status=LIVE).update(
+            claimed_at=now, expires_at=now + timedelta(seconds=batch.lease_seconds)
+        )
         if not item.is_gold:
             item.judgment_count += 1
             if held:
