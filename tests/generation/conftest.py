@@ -7,6 +7,12 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def uploads_in_tmp(settings, tmp_path):
+    """Uploaded files are kept under MEDIA_ROOT until their job runs: keep the tests' out of var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def release_fixtures() -> Path:
     """A miniature of the release: persona, advanced-ai-risk (three origins), winogenerated."""
