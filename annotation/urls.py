@@ -4,6 +4,8 @@ from annotation import views
 
 urlpatterns = [
     path("work/", views.worker_home, name="worker-home"),
+    path("work/all/", views.label_any, name="worker-label-any"),
+    path("work/all/progress", views.label_progress_all, name="worker-progress-all"),
     path("work/<int:batch_id>/", views.label, name="worker-label"),
     path("work/<int:batch_id>/progress", views.label_progress, name="worker-progress"),
     path("work/<int:batch_id>/done", views.worker_done, name="worker-done"),

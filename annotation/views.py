@@ -6,32 +6,56 @@ import csv
 import io
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
-from django.core import signing
+from django.contrib.auth import login
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from annotation import selectors, services
+from annotation import onboarding, selectors, services
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
-from annotation.models import Batch
+from annotation.models import Assignment, Batch, Judgment
 from qa.errors import ApplicationError
 from qa.roles import researcher_required, worker_required
 
-INVITE_SALT = "annotation.invite"
-INVITE_DAYS = 7
-
-
 # --- workers ------------------------------------------------------------------------------------
+
+
+def _progress(worker, batch: Batch | None) -> dict:
+    """worker_progress counts the items still open to this worker, which leaves out the one or two
+    they already hold (the item on screen and the one fetched ahead): add those back, so a reload
+    does not make "about N left" jump down by two."""
+    progress = selectors.worker_progress(worker=worker, batch=batch)
+    held = Assignment.objects.filter(
+        worker=worker, status=Assignment.Status.ACTIVE, expires_at__gt=timezone.now(), item__is_gold=False
+    )
+    if batch is not None:
+        held = held.filter(batch=batch)
+    return {**progress, "left_estimate": progress["left_estimate"] + held.count()}
 
 
 @worker_required
 def worker_home(request):
     batches = selectors.batches_with_work_for(worker=request.user)
-    rows = [(b, selectors.worker_progress(worker=request.user, batch=b)) for b in batches]
+    rows = [(b, _progress(request.user, b)) for b in batches]
     return render(request, "annotation/worker_home.html", {"rows": rows})
+
+
+def _label_page(request, batch: Batch | None):
+    progress = _progress(request.user, batch)
+    return render(
+        request,
+        "annotation/label.html",
+        {
+            "batch": batch,
+            "progress": progress,
+            "instructions_html": markdown_safe(batch.instructions) if batch else "",
+            "progress_url": reverse("worker-progress", args=[batch.pk]) if batch else reverse("worker-progress-all"),
+            "done_url": reverse("worker-done", args=[batch.pk]) if batch else reverse("worker-home"),
+        },
+    )
 
 
 @worker_required
@@ -39,29 +63,50 @@ def label(request, batch_id):
     batch = get_object_or_404(Batch, pk=batch_id)
     if batch.status != Batch.Status.RUNNING:
         return redirect("worker-done", batch_id=batch.pk)
-    progress = selectors.worker_progress(worker=request.user, batch=batch)
-    return render(
-        request,
-        "annotation/label.html",
-        {"batch": batch, "progress": progress, "instructions_html": markdown_safe(batch.instructions)},
-    )
+    return _label_page(request, batch)
+
+
+@worker_required
+def label_any(request):
+    """Items from every running batch, closest to completion first (no gold controls: those are
+    mixed in per batch)."""
+    return _label_page(request, None)
 
 
 @worker_required
 def label_progress(request, batch_id):
     batch = get_object_or_404(Batch, pk=batch_id)
-    return JsonResponse(selectors.worker_progress(worker=request.user, batch=batch))
+    return JsonResponse(_progress(request.user, batch))
+
+
+@worker_required
+def label_progress_all(request):
+    return JsonResponse(_progress(request.user, None))
 
 
 @worker_required
 def worker_done(request, batch_id):
+    """The end of a worker's session in a batch. The completion code is shown only to a worker who
+    gave at least one judgment and has nothing more to do here (quota reached, no item left, or the
+    batch finished or was cancelled): a platform participant cannot fetch it by typing the URL."""
     batch = get_object_or_404(Batch, pk=batch_id)
-    from_platform = hasattr(request.user, "worker_profile") and request.user.worker_profile.platform != ""
-    progress = selectors.worker_progress(worker=request.user, batch=batch)
+    progress = _progress(request.user, batch)
+    given = Judgment.objects.filter(batch=batch, worker=request.user).count()
+    quota_reached = batch.quota_per_worker is not None and given >= batch.quota_per_worker
+    closed = batch.status in (Batch.Status.COMPLETED, Batch.Status.CANCELLED)
+    running = batch.status == Batch.Status.RUNNING
+    more_to_do = running and not quota_reached and progress["left_estimate"] > 0
+    finished = given > 0 and (closed or (running and (quota_reached or progress["left_estimate"] == 0)))
     return render(
         request,
         "annotation/worker_done.html",
-        {"batch": batch, "progress": progress, "show_code": from_platform or progress["done"] > 0},
+        {
+            "batch": batch,
+            "progress": progress,
+            "show_code": finished,
+            "more_to_do": more_to_do,
+            "quota_reached": quota_reached,
+        },
     )
 
 
@@ -70,6 +115,8 @@ def platform_entry(request, token):
     batch = Batch.objects.filter(entry_token=token).first()
     if batch is None:
         return render(request, "annotation/entry_error.html", {"message": "This study link is not valid."}, status=404)
+    if batch.status == Batch.Status.DRAFT:
+        return render(request, "annotation/entry_error.html", {"message": "This study has not started yet."}, status=409)
     try:
         user = services.worker_enter_from_platform(
             batch=batch,
@@ -86,19 +133,18 @@ def platform_entry(request, token):
 
 
 def invite_accept(request, signed):
+    """A one-time invite: the person chooses a name and password and becomes a worker."""
     try:
-        inviter_id = signing.loads(signed, salt=INVITE_SALT, max_age=INVITE_DAYS * 86400)["by"]
-    except (signing.BadSignature, KeyError, TypeError):
-        return render(
-            request, "annotation/entry_error.html", {"message": "This invite link is not valid or has expired."}, status=400
-        )
-    inviter = get_object_or_404(get_user_model(), pk=inviter_id)
+        inviter, _ = onboarding.invite_read(signed)
+    except ApplicationError as exc:
+        return render(request, "annotation/entry_error.html", {"message": exc.message, "invite": True}, status=400)
     form = InviteAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.worker_create_from_invite(invited_by=inviter, **form.cleaned_data)
+            user = onboarding.invite_accept(signed=signed, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_error(exc.extra.get("field"), exc.message)
+            field = exc.extra.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("worker-home")
@@ -210,10 +256,22 @@ def workers_create(request):
         writer.writerow(["username", "password"])
         writer.writerows((c["username"], c["password"]) for c in created)
         csv_href = "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
-    invite = signing.dumps({"by": request.user.pk}, salt=INVITE_SALT)
-    invite_url = request.build_absolute_uri(reverse("invite-accept", args=[invite]))
+    try:
+        n_invites = min(100, max(1, int(request.GET.get("invites", 1))))
+    except ValueError:
+        n_invites = 1
+    invite_urls = [
+        request.build_absolute_uri(reverse("invite-accept", args=[onboarding.invite_make(inviter=request.user)]))
+        for _ in range(n_invites)
+    ]
     return render(
         request,
         "annotation/workers_create.html",
-        {"form": form, "created": created, "csv_href": csv_href, "invite_url": invite_url, "invite_days": INVITE_DAYS},
+        {
+            "form": form,
+            "created": created,
+            "csv_href": csv_href,
+            "invite_urls": invite_urls,
+            "invite_days": onboarding.INVITE_DAYS,
+        },
     )

@@ -128,6 +128,8 @@ def test_the_platform_link_without_an_id_is_a_clear_400(client, batch):
 def test_a_finished_platform_worker_sees_the_completion_code_and_is_sent_back(client, researcher):
     batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1, completion_url="https://example.org/done?cc=X")
     client.get(f"/enter/{batch.entry_token}/?PROLIFIC_PID=p9")
+    profile = WorkerProfile.objects.get(external_id="p9")
+    judge(profile.user, batch)
     page = client.get(f"/work/{batch.pk}/done").content.decode()
     assert batch.completion_code in page
     assert 'http-equiv="refresh" content="4;url=https://example.org/done?cc=X"' in page
