@@ -46,7 +46,8 @@ def test_enter_without_a_rating_asks_for_one_and_submits_nothing(page, live_serv
     page.keyboard.press("Enter")
     assert "Choose a rating first" in page.inner_text("#status")
     assert Judgment.objects.count() == 0
-    assert page.locator("[data-answer].chosen").inner_text().endswith("(B)")
+    # The button names the option with its text from the question.
+    assert page.locator("[data-answer].chosen").inner_text() == "b (B) Guess"
 
 
 def test_the_platform_link_leads_through_the_work_to_the_completion_code(page, live_server, researcher):

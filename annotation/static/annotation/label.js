@@ -1,18 +1,26 @@
 // The labelling page: keyboard first, the next item fetched ahead, nothing a worker typed lost.
 // Talks to the JSON API: POST /api/v1/assignments/next, .../{id}/judgment, .../{id}/skip.
+//
+// Fetch-ahead: the engine lets a worker hold two leases (the item on screen and the next one), so
+// right after an item appears we claim the following one with {ahead: true}. Submitting then shows
+// the prefetched item at once; the server starts its clock at that submit, not at the prefetch.
 (function () {
   "use strict";
   const root = document.getElementById("labeller");
   if (!root) return;
-  const batch = Number(root.dataset.batch);
+  const batch = root.dataset.batch ? Number(root.dataset.batch) : null;  // null: every batch
   const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const $ = (id) => document.getElementById(id);
   const form = $("judgment"), statusEl = $("status");
   let done = Number(root.dataset.done), left = Number(root.dataset.left);
   let current = null;   // the assignment on screen
-  let ahead = null;     // a promise of the one after it
+  let ahead = null;     // a promise of {a} (the one after it, or null when none) or {error}
   let state = null;     // {relevance, answer, ambiguous, key}
   let busy = false;
+  let shownInstructions = null;
+
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+  const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(36).slice(2));
 
   function api(path, body) {
     return fetch(path, {
@@ -23,19 +31,43 @@
     });
   }
 
-  async function claim(isAhead) {
+  async function refusal(r) {
+    const body = await r.json().catch(() => ({}));
+    const e = new Error(body.error || body.detail || "The server answered " + r.status + ".");
+    e.status = r.status;
+    e.extra = body.extra || {};
+    return e;
+  }
+
+  // POST with retries on a lost connection or a server error (5xx); a 4xx is the server's answer.
+  async function post(path, body, onRetry) {
     for (let attempt = 0; ; attempt++) {
+      let r = null;
       try {
-        const r = await api("/api/v1/assignments/next", { batch: batch, ahead: isAhead });
-        if (r.status === 204) return null;
-        if (r.ok) return await r.json();
-        const err = await r.json().catch(() => ({}));
-        throw new Error(err.error || "The server answered " + r.status);
+        r = await api(path, body);
       } catch (e) {
-        if (attempt >= 4) throw e;
-        await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
+        r = null;
       }
+      if (r && r.status < 500) return r;
+      if (attempt >= 5) {
+        const e = r ? await refusal(r) : new Error("No connection to the server.");
+        e.retryable = true;
+        throw e;
+      }
+      if (onRetry) onRetry();
+      await sleep(400 * 2 ** attempt);
     }
+  }
+
+  async function claim(isAhead) {
+    const r = await post("/api/v1/assignments/next", { batch: batch, ahead: isAhead });
+    if (r.status === 204) return null;
+    if (r.ok) return r.json();
+    throw await refusal(r);
+  }
+
+  function fetchAhead() {
+    ahead = claim(true).then((a) => ({ a: a }), (e) => ({ error: e }));
   }
 
   function say(text, kind) {
@@ -47,31 +79,47 @@
     $("progress").textContent = done + " done, about " + Math.max(0, left) + " left";
   }
 
-  function keyFor(choice, index) {
-    const t = choice.trim().toLowerCase();
-    if (t === "yes") return "y";
-    if (t === "no") return "n";
-    return String.fromCharCode(97 + index);
+  function keysFor(choices) {
+    const plain = choices.map((c) => c.trim().toLowerCase());
+    if (plain.length === 2 && plain[0] === "yes" && plain[1] === "no") return ["y", "n"];
+    return choices.map((_, i) => String.fromCharCode(97 + i));
+  }
+
+  // " (A)" is shown with its option's text from the question ("(A) Ask for clarification").
+  function choiceLabel(choice, question) {
+    const t = choice.trim();
+    const m = /^\(([A-Z])\)$/.exec(t);
+    if (m) {
+      const line = new RegExp("^\\s*\\(" + m[1] + "\\)\\s*(.+)$", "m").exec(question);
+      if (line) return t + " " + line[1].trim();
+    }
+    return t;
   }
 
   function render(a) {
     current = a;
-    state = { relevance: null, answer: null, ambiguous: false, key: (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()) };
+    state = { relevance: null, answer: null, ambiguous: false, key: newKey() };
     $("behavior").textContent = a.behavior;
     $("question").textContent = a.question;
     const answers = $("answers");
     answers.innerHTML = "";
+    const keys = keysFor(a.choices);
     a.choices.forEach((choice, i) => {
       const b = document.createElement("button");
       b.type = "button";
       b.dataset.answer = choice;
-      b.dataset.key = keyFor(choice, i);
+      b.dataset.key = keys[i];
       const k = document.createElement("kbd");
-      k.textContent = b.dataset.key;
-      b.append(k, " " + choice.trim());
+      k.textContent = keys[i];
+      b.append(k, " " + choiceLabel(choice, a.question));
       b.addEventListener("click", () => setAnswer(choice));
       answers.append(b);
     });
+    // Every batch on one page: each item brings its batch's instructions (sanitised by the server).
+    if (batch === null && a.instructions_html !== undefined && a.instructions_html !== shownInstructions) {
+      shownInstructions = a.instructions_html;
+      $("instructions-body").innerHTML = a.instructions_html || "<p>Rate the question, give the answer you think is correct, and say whether it is ambiguous.</p>";
+    }
     $("comment").value = "";
     paint();
     form.hidden = false;
@@ -80,12 +128,22 @@
   }
 
   function paint() {
-    form.querySelectorAll("[data-relevance]").forEach((b) => b.classList.toggle("chosen", Number(b.dataset.relevance) === state.relevance));
-    form.querySelectorAll("[data-answer]").forEach((b) => b.classList.toggle("chosen", b.dataset.answer === state.answer));
+    form.querySelectorAll("[data-relevance]").forEach((b) => {
+      const on = Number(b.dataset.relevance) === state.relevance;
+      b.classList.toggle("chosen", on);
+      b.setAttribute("aria-pressed", String(on));
+    });
+    form.querySelectorAll("[data-answer]").forEach((b) => {
+      const on = b.dataset.answer === state.answer;
+      b.classList.toggle("chosen", on);
+      b.setAttribute("aria-pressed", String(on));
+    });
     const amb = $("ambiguous");
     amb.classList.toggle("chosen", state.ambiguous);
     amb.setAttribute("aria-pressed", String(state.ambiguous));
     amb.querySelector("span").textContent = state.ambiguous ? "Yes, it is ambiguous" : "No, it is clear";
+    if (state.relevance !== null) $("field-relevance").classList.remove("invalid");
+    if (state.answer !== null) $("field-answer").classList.remove("invalid");
   }
 
   function setRelevance(n) { state.relevance = n; paint(); }
@@ -100,58 +158,58 @@
   }
 
   async function advance() {
-    const next = ahead ? await ahead.catch(() => claim(false)) : await claim(false);
-    ahead = null;
+    let next = null, known = false;
+    if (ahead) {
+      const got = await ahead;
+      ahead = null;
+      if (!got.error) { next = got.a; known = true; }
+    }
+    // Ask again when the prefetch failed, found nothing then (a lease may have expired since), or
+    // its own lease ran out while the worker was on the current item.
+    if (!known || !next || new Date(next.expires_at).getTime() <= Date.now()) next = await claim(false);
     if (!next) return nothingLeft();
     render(next);
-    ahead = claim(true).catch(() => null);
+    fetchAhead();
   }
 
-  async function send(assignment, payload) {
-    for (let attempt = 0; ; attempt++) {
-      let r;
-      try {
-        r = await api("/api/v1/assignments/" + assignment.id + "/judgment", payload);
-      } catch (e) {
-        if (attempt >= 5) throw new Error("No connection: your answer was kept, press Enter to try again.");
-        say("Connection lost, retrying…", "warn");
-        await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
-        continue;  // the same idempotency key: a retry never makes a second judgment
-      }
-      if (r.ok) return;
-      const err = await r.json().catch(() => ({}));
-      const e = new Error(err.error || "The server answered " + r.status);
-      e.status = r.status;
-      throw e;
-    }
+  function markInvalid(field) {
+    const el = field && $("field-" + field);
+    if (el) { el.classList.add("invalid"); el.scrollIntoView({ block: "center" }); }
   }
 
   async function submit() {
     if (busy || !current) return;
-    if (state.relevance === null) return say("Choose a rating first: keys 1-5.", "warn");
-    if (state.answer === null) return say("Choose the answer you think is correct first.", "warn");
+    if (state.relevance === null) { markInvalid("relevance"); return say("Choose a rating first: keys 1-5.", "warn"); }
+    if (state.answer === null) { markInvalid("answer"); return say("Choose the answer you think is correct first.", "warn"); }
     busy = true;
-    const assignment = current;
+    form.classList.add("sending");
     const payload = {
       relevance: state.relevance, answer: state.answer, ambiguous: state.ambiguous,
-      comment: $("comment").value, idempotency_key: state.key,
+      comment: $("comment").value, idempotency_key: state.key,  // the same key on every retry
     };
     try {
-      await send(assignment, payload);
+      const r = await post("/api/v1/assignments/" + current.id + "/judgment", payload,
+        () => say("Connection lost, retrying…", "warn"));
+      if (!r.ok) throw await refusal(r);
       done += 1; left -= 1;
       showProgress();
       say("Saved.", "ok");
       if (done % 10 === 0) refreshProgress();
       await advance();
     } catch (e) {
-      if (e.status === 409) {  // the lease expired and the slot went to someone else, or the batch stopped
+      if (e.status === 409 || e.status === 404) {
+        // The lease expired and the slot went to someone else, or the batch was paused or closed.
         say(e.message, "warn");
-        await advance();
+        await advance().catch((e2) => say(e2.message, "error"));
+      } else if (e.retryable) {
+        say(e.message + " Your answers are kept: press Enter to try again.", "error");
       } else {
-        say(e.message, "error");  // input stays on screen
+        say(e.message, "error");  // e.g. a refused answer: the input stays on screen
+        markInvalid(e.extra && e.extra.field);
       }
     } finally {
       busy = false;
+      form.classList.remove("sending");
     }
   }
 
@@ -159,11 +217,14 @@
     if (busy || !current) return;
     busy = true;
     try {
-      await api("/api/v1/assignments/" + current.id + "/skip");
+      const r = await post("/api/v1/assignments/" + current.id + "/skip");
+      if (!r.ok && r.status !== 409 && r.status !== 404) throw await refusal(r);
       left -= 1;
       showProgress();
       say("Skipped.", "");
       await advance();
+    } catch (e) {
+      say(e.message, "error");
     } finally {
       busy = false;
     }
@@ -174,17 +235,18 @@
       .then((r) => r.json()).then((p) => { done = p.done; left = p.left_estimate; showProgress(); }).catch(() => {});
   }
 
-  form.querySelectorAll("[data-relevance]").forEach((b) => b.addEventListener("click", () => setRelevance(Number(b.dataset.relevance))));
-  $("ambiguous").addEventListener("click", toggleAmbiguous);
-  $("skip").addEventListener("click", skip);
-  form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
-  $("toggle-instructions").addEventListener("click", toggleInstructions);
-
   function toggleInstructions() {
     const panel = $("instructions");
     panel.hidden = !panel.hidden;
     $("toggle-instructions").setAttribute("aria-expanded", String(!panel.hidden));
   }
+
+  form.querySelectorAll("[data-relevance]").forEach((b) => b.addEventListener("click", () => setRelevance(Number(b.dataset.relevance))));
+  $("ambiguous").addEventListener("click", toggleAmbiguous);
+  $("skip").addEventListener("click", skip);
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+  $("toggle-instructions").addEventListener("click", toggleInstructions);
+  if (root.dataset.showInstructions) toggleInstructions();  // first visit: the researcher's instructions open
 
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.metaKey) return;
@@ -195,13 +257,13 @@
       return;
     }
     if (e.ctrlKey) return;
-    if (!current) return;
     const key = e.key.toLowerCase();
+    if (key === "?") { toggleInstructions(); e.preventDefault(); return; }
+    if (!current) return;
     if (key >= "1" && key <= "5") { setRelevance(Number(key)); e.preventDefault(); return; }
     if (key === "enter") { e.preventDefault(); submit(); return; }
     if (key === "x") { toggleAmbiguous(); e.preventDefault(); return; }
     if (key === "s") { skip(); e.preventDefault(); return; }
-    if (key === "?") { toggleInstructions(); e.preventDefault(); return; }
     const hit = form.querySelector('[data-answer][data-key="' + key + '"]');
     if (hit) { setAnswer(hit.dataset.answer); e.preventDefault(); }
   });
