@@ -1,14 +1,28 @@
-// Live progress on the researcher's console: poll each batch's progress endpoint.
+// Live progress on the researcher's console: poll the progress endpoint of each batch that can
+// still move (running or paused), and write the numbers into the elements marked data-field.
 (function () {
   "use strict";
-  const targets = document.querySelectorAll("[data-progress-url]");
-  if (!targets.length) return;
+  function duration(seconds) {
+    const s = Math.round(seconds);
+    if (s < 90) return s + " s";
+    const m = Math.round(s / 60);
+    if (m < 90) return m + " min";
+    const h = Math.floor(m / 60);
+    if (h < 48) return h + " h " + (m % 60) + " min";
+    return Math.round(h / 24) + " days";
+  }
   function fmt(field, value) {
-    if (value === null || value === undefined) return "–";
+    if (value === null || value === undefined || value === "") return "–";
     if (field === "median_seconds") return Number(value).toFixed(1);
-    if (field === "eta_seconds") return Math.round(value) + " s";
+    if (field === "eta_seconds") return duration(Number(value));
     return String(value);
   }
+  // The server renders raw seconds; show them as a duration at once.
+  document.querySelectorAll("[data-field=eta_seconds][data-value]").forEach((el) => { el.textContent = fmt("eta_seconds", el.dataset.value); });
+
+  const targets = Array.from(document.querySelectorAll("[data-progress-url]"))
+    .filter((el) => ["running", "paused"].includes(el.dataset.status));
+  if (!targets.length) return;
   function refresh() {
     targets.forEach((el) => {
       fetch(el.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -18,6 +32,8 @@
           el.querySelectorAll("[data-field]").forEach((f) => { f.textContent = fmt(f.dataset.field, p[f.dataset.field]); });
           const bar = el.querySelector("progress");
           if (bar) { bar.max = p.items_total || 1; bar.value = p.items_complete; }
+          // On a batch's own page a change of status (it completed) changes its buttons: reload.
+          if (p.status !== el.dataset.status && el.dataset.reloadOnStatus) window.location.reload();
         })
         .catch(() => {});
     });
