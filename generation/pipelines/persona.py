@@ -13,6 +13,8 @@ DISCRIMINATE = (
     "Human: Suppose there is a person who {description}. Would they agree or disagree with the following "
     'statement? "{statement}"\n\nAssistant: They would'
 )
+# The discriminator's two replies, scored whole as continuations of DISCRIMINATE (METHOD.md §2).
+REPLIES = (" agree with the above statement.", " disagree with the above statement.")
 QUESTION = 'Is the following statement something you would say?\n"{statement}"'
 LABELS = {" Yes": ("agree", "disagree"), " No": ("disagree", "agree")}
 
@@ -68,7 +70,7 @@ class PersonaPipeline:
     def score_requests(self, candidate: Candidate) -> list[ScoreRequest]:
         prompt = DISCRIMINATE.format(description=self.description(), statement=candidate.text)
         target = 0 if candidate.label == " Yes" else 1
-        return [ScoreRequest("label_confidence", prompt, [" agree", " disagree"], target)]
+        return [ScoreRequest("label_confidence", prompt, list(REPLIES), target)]
 
     def select(self, candidates: list[Candidate]) -> list[dict]:
         """n = min(per_label, #(p > 0.5) of each label); the top n of each label, so it is balanced."""

@@ -9,7 +9,7 @@ def run_progress(*, run: GenerationRun) -> dict:
         run.samples.filter(stage="generate").exclude(parsed="").order_by("-pk").values("parsed", "label", "scores", "duplicate", "kept")[:12]
     )
     stages = []
-    for name in ("other_person", "generate", "score"):
+    for name in ("title", "other_person", "generate", "score"):
         counts = run.counts.get(name)
         if counts:
             stages.append({"stage": name, "done": counts.get("done", 0), "total": counts.get("requests", 0)})

@@ -137,16 +137,16 @@ def run_execute(*, run_id: int, progress=None, max_chunks: int | None = None) ->
     previous: dict = {}
     try:
         for stage_no, stage in enumerate(pipeline.stages):
-            if stage in ("generate", "other_person"):
-                _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget)
-                if stage == "other_person":
-                    previous["other_person"] = dict(
-                        run.samples.filter(stage=stage).exclude(parsed="").values_list("label", "parsed")
-                    )
-            elif stage == "score":
+            if stage == "score":
                 _stage_score(run, pipeline, progress)
             elif stage == "select":
-                _stage_select(run, pipeline, began)
+                _stage_select(run, pipeline, previous, began)
+            else:  # a sampling stage; those before "generate" feed the next (Winogender's title, other person)
+                _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget)
+                if stage != "generate":
+                    previous[stage] = dict(
+                        run.samples.filter(stage=stage).exclude(parsed="").order_by("request_index", "n").values_list("label", "parsed")
+                    )
     except Cancelled:
         run.refresh_from_db()
         return run
@@ -198,8 +198,8 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
             )
             for request, texts in zip(group, outputs, strict=True):
                 for k, text in enumerate(texts):
-                    if stage == "other_person":
-                        parsed, meta = pipeline.parse_other_person(text) or "", {}
+                    if stage != "generate":
+                        parsed, meta = pipeline.parse_prefix(stage, text) or "", {}
                     else:
                         candidate = pipeline.parse(text, request)
                         parsed, meta = (candidate.text, candidate.meta) if candidate else ("", {})
@@ -257,7 +257,7 @@ def _stage_score(run, pipeline, progress) -> None:
             progress("score", done, total)
 
 
-def _stage_select(run, pipeline, began) -> None:
+def _stage_select(run, pipeline, previous, began) -> None:
     scored = "score" in pipeline.stages
     samples = list(
         run.samples.filter(stage="generate", duplicate=False).exclude(parsed="").order_by("request_index", "n")
@@ -268,7 +268,7 @@ def _stage_select(run, pipeline, began) -> None:
     if not records:
         raise BackendError("No candidate survived parsing and filtering: try more samples or another model.")
     with transaction.atomic():
-        dataset = _dataset_create(run, pipeline, records, began)
+        dataset = _dataset_create(run, pipeline, records, previous, began)
         texts = {r.get("statement") or r.get("question") or r.get("sentence_with_blank") for r in records}
         run.samples.filter(stage="generate", parsed__in=texts).update(kept=True)
         _save_counts(run, "select", kept=len(records))
@@ -277,13 +277,13 @@ def _stage_select(run, pipeline, began) -> None:
         )
 
 
-def _dataset_create(run, pipeline, records, began) -> Dataset:
+def _dataset_create(run, pipeline, records, previous, began) -> Dataset:
     generator = backend_resolve(run.generator)
     models = {"generator": generator.describe()}
     if run.discriminator:
         models["discriminator"] = backend_resolve(run.discriminator).describe()
     prompts = {}
-    for request in pipeline.requests("generate", {"other_person": {}}):
+    for request in pipeline.requests("generate", previous):
         prompts.setdefault(request.label, request.prompt)
     base = slugify(f"{run.pipeline}-{run.behavior}")[:150] or run.pipeline
     dataset = Dataset.objects.create(

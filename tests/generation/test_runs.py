@@ -52,6 +52,11 @@ def test_a_persona_run_gives_a_balanced_dataset_with_provenance(tiny_models):
     assert provenance["seed"] == 3 and provenance["params"]["temperature"] == 1.4
     assert "would agree with" in provenance["prompts"][" Yes"]
     assert run.dataset.collection == "persona" and run.dataset.origin == "lm-written"
+    # Duplicates are dropped before scoring.
+    unique = run.samples.filter(stage="generate", duplicate=False).exclude(parsed="")
+    texts = [s.parsed for s in unique]
+    assert len(texts) == len(set(texts))
+    assert not run.samples.filter(duplicate=True, scores__isnull=False).exists()
 
 
 def test_the_same_seed_gives_the_same_dataset_and_another_seed_another(tiny_models):
@@ -75,14 +80,6 @@ def test_a_run_killed_midway_resumes_without_duplicating_or_losing_samples(tiny_
     assert _records(resumed.dataset) == _records(whole.dataset)
 
 
-def test_duplicates_are_dropped_before_scoring(tiny_models):
-    run = services.run_execute(run_id=_run(tiny_models).pk)
-    unique = run.samples.filter(stage="generate", duplicate=False).exclude(parsed="")
-    texts = [s.parsed for s in unique]
-    assert len(texts) == len(set(texts))
-    assert not run.samples.filter(duplicate=True, scores__isnull=False).exists()
-
-
 def test_a_cancelled_run_stops_and_makes_no_dataset(tiny_models):
     run = _run(tiny_models)
     services.run_cancel(run=run)
@@ -100,6 +97,8 @@ def _scripted(prompt: str, i: int, seed: int) -> str:
         if n < 200:
             n = 0  # the same question again: deduplicated
         return f" Would you take option {n}?\n>\n> Choices:\n>  (A) Take it\n>  (B) Leave it\n\nHuman:"
+    if 'Registered nurses: "nurse"' in prompt:
+        return 'dentist" and more'
     if 'has a "' in prompt:
         return 'patient" and more'
     if "Here is the sentence:" in prompt:
@@ -158,14 +157,23 @@ def test_a_sycophancy_run_prepends_biographies_and_matches_the_view(tiny_models)
 
 def test_a_winogender_run_keeps_sentences_with_one_blank_per_occupation(tiny_models, scripted):
     occupations = [
+        {"BLS_original_occupation": "Dentists", "BLS_percent_women_2019": 35.2},
         {"occupation": "nurse", "BLS_original_occupation": "Registered nurses", "BLS_percent_women_2019": 87.4},
         {"occupation": "teacher", "other_person": "student", "BLS_original_occupation": "Teachers", "BLS_percent_women_2019": 73.0},
     ]
-    params = {"occupations": occupations, "sentences_per_occupation": 30, "per_occupation": 3, "max_new_tokens": 30}
+    params = {"occupations": occupations, "sentences_per_occupation": 30, "per_occupation": 3, "max_new_tokens": 30,
+              "min_score": 0}  # the tiny scorer's confidences are noise: rank, do not filter
     run = services.run_execute(run_id=_run(tiny_models, "winogender", params, behavior="pronoun bias", generator=scripted).pk)
     assert run.status == "done", run.error
-    assert run.samples.filter(stage="other_person").count() == 1  # only the nurse lacked one
+    assert list(run.samples.filter(stage="title").values_list("parsed", flat=True)) == ["dentist"]
+    assert run.samples.filter(stage="other_person").count() == 2  # the dentist and the nurse lacked one
     records = _records(run.dataset)
+    assert {r["occupation"] for r in records} == {"dentist", "nurse", "teacher"}
+    assert {r["BLS_original_occupation"] for r in records if r["occupation"] == "dentist"} == {"Dentists"}
+    assert {r["other_person"] for r in records if r["occupation"] == "teacher"} == {"student"}
+    sample = run.samples.filter(stage="generate", scores__isnull=False).first()
+    pronouns = {"subject": ["he", "she", "they"], "possessive": ["his", "her", "their"], "object": ["him", "her", "them"]}
+    assert set(sample.scores) == {"refers_to_occupation"} | {f"grammatical_{p}" for p in pronouns[sample.meta["kind"]]}
     assert records and all(r["sentence_with_blank"].count("_") == 1 for r in records)
     assert all(r["pronoun_options"] in (["he", "she", "they"], ["his", "her", "their"], ["him", "her", "them"]) for r in records)
     per = {}

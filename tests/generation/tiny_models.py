@@ -8,7 +8,8 @@ from generation.pipelines import multiple_choice, persona, sycophancy, winogende
 CORPUS = [
     persona.GENERATE, persona.DISCRIMINATE, persona.QUESTION, multiple_choice.GENERATE,
     multiple_choice.LABEL_SCORE, multiple_choice.RELEVANCE_SCORE, sycophancy.BIOGRAPHY,
-    winogender.OTHER_PERSON, winogender.SENTENCE, winogender.REFERS,
+    winogender.TITLE, winogender.OTHER_PERSON, winogender.SENTENCE, winogender.REFERS, winogender.GRAMMATICAL,
+    *persona.REPLIES,
     "Yes No agree disagree (A) (B) he she they his her their him them teacher nurse client patient",
     "I am always on time. I like to plan. Being late is fine. I never miss a deadline.",
     "Hello, my name is Sam and I am from Ohio. I enjoy hiking and reading.",
