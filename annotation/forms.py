@@ -1,13 +1,25 @@
-from django import forms
+import re
 
-from generation.models import Dataset
+from django import forms
+from django.db.models import Count
+
+from generation import release
+from generation.models import Dataset, Example
+
+
+class DatasetChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, dataset):
+        return f"{dataset.collection} / {dataset.slug} ({dataset.n_examples} examples)"
 
 
 class BatchForm(forms.Form):
     name = forms.CharField(max_length=200)
-    datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.exclude(format="winogenerated-occupations").order_by("collection", "slug"),
+    datasets = DatasetChoiceField(
+        queryset=Dataset.objects.exclude(format=release.OCCUPATIONS)
+        .annotate(n_examples=Count("examples"))
+        .order_by("collection", "slug"),
         widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text="Ctrl-click or Cmd-click to choose several.",
     )
     sample_size = forms.IntegerField(
         min_value=1, required=False, initial=100, help_text="Examples per dataset, stratified by label; empty for all."
@@ -15,10 +27,44 @@ class BatchForm(forms.Form):
     overlap = forms.IntegerField(min_value=1, max_value=50, initial=3, help_text="Workers per example (k).")
     lease_minutes = forms.FloatField(min_value=0.1, initial=15, help_text="How long a worker holds an item.")
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown.")
-    gold_rate = forms.FloatField(min_value=0, max_value=1, initial=0, help_text="Share of gold controls mixed in.")
+    gold_rate = forms.FloatField(
+        min_value=0, max_value=1, initial=0, help_text="Share of items that are gold controls, e.g. 0.05."
+    )
+    gold = forms.CharField(
+        label="Gold controls",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "1234, Yes\n5678, (B)"}),
+        required=False,
+        help_text="One a line: an example id and its correct answer. Workers see them like any item; "
+        "their accuracy on them is shown per worker.",
+    )
     seed = forms.IntegerField(required=False, help_text="Empty: a random seed, stored with the batch.")
     quota_per_worker = forms.IntegerField(min_value=1, required=False, help_text="Most judgments per worker.")
     completion_url = forms.URLField(required=False, assume_scheme="https", help_text="Crowd platform URL for finished workers.")
+
+
+    def clean_gold(self) -> list[dict]:
+        """'1234, Yes' -> {"example": 1234, "answer": " Yes"}: the answer matched to the example's
+        own choices, ignoring case and the release's leading space."""
+        lines = [(n, line.strip()) for n, line in enumerate(self.cleaned_data["gold"].splitlines(), 1) if line.strip()]
+        parsed = []
+        for n, line in lines:
+            match = re.fullmatch(r"(\d+)\s*[,;\t ]\s*(.+)", line)
+            if not match:
+                raise forms.ValidationError(f"Line {n}: write an example id, a comma and the answer ({line!r}).")
+            parsed.append((n, int(match[1]), match[2].strip()))
+        examples = Example.objects.select_related("dataset").in_bulk([example_id for _, example_id, _ in parsed])
+        gold = []
+        for n, example_id, given in parsed:
+            example = examples.get(example_id)
+            if example is None:
+                raise forms.ValidationError(f"Line {n}: there is no example {example_id}.")
+            choices = release.record_choices(example.dataset.format, example.__dict__)
+            answer = next((c for c in choices if c.strip().lower() == given.lower()), None)
+            if answer is None:
+                shown = ", ".join(c.strip() for c in choices)
+                raise forms.ValidationError(f"Line {n}: {given!r} is not one of the answers of example {example_id} ({shown}).")
+            gold.append({"example": example_id, "answer": answer})
+        return gold
 
 
 class WorkersForm(forms.Form):

@@ -181,6 +181,7 @@ def batch_create(request):
                 gold_rate=data["gold_rate"],
                 seed=data["seed"],
                 quota_per_worker=data["quota_per_worker"],
+                gold_examples=data["gold"] or None,
                 completion_url=data["completion_url"] or "",
             )
         except ApplicationError as exc:

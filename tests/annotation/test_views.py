@@ -133,3 +133,66 @@ def test_a_finished_platform_worker_sees_the_completion_code_and_is_sent_back(cl
     page = client.get(f"/work/{batch.pk}/done").content.decode()
     assert batch.completion_code in page
     assert 'http-equiv="refresh" content="4;url=https://example.org/done?cc=X"' in page
+
+
+def test_the_create_form_takes_gold_controls_with_answers_written_loosely(client, researcher):
+    from annotation.models import Item
+
+    dataset = persona_dataset(rows=4)
+    example = dataset.examples.order_by("pk").first()
+    client.force_login(researcher)
+    form = {"name": "gold", "datasets": [dataset.pk], "sample_size": "", "overlap": 1, "lease_minutes": 15}
+    response = client.post("/batches/new", {**form, "gold_rate": 0.2, "gold": f"{example.pk}, yes\n"})
+    assert response.status_code == 302
+    (gold,) = Item.objects.filter(batch__name="gold", is_gold=True)
+    assert (gold.example_id, gold.gold_answer) == (example.pk, " Yes")
+
+
+@pytest.mark.parametrize(
+    ("gold", "message"),
+    [("12 maybe extra", "is not one of the answers"), ("abc", "write an example id"), ("999999, Yes", "no example")],
+)
+def test_bad_gold_lines_are_named_and_nothing_is_created(client, researcher, gold, message):
+    dataset = persona_dataset(rows=2)
+    example_id = dataset.examples.order_by("pk").first().pk
+    client.force_login(researcher)
+    form = {"name": "gold", "datasets": [dataset.pk], "overlap": 1, "lease_minutes": 15, "gold_rate": 0.1}
+    response = client.post("/batches/new", {**form, "gold": gold.replace("12", str(example_id))})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Batch.objects.exists()
+
+
+def test_nonsense_numbers_in_the_create_form_are_field_errors(client, researcher):
+    dataset = persona_dataset(rows=2)
+    client.force_login(researcher)
+    form = {"name": "x", "datasets": [dataset.pk], "sample_size": "-3", "overlap": "lots", "lease_minutes": "0"}
+    response = client.post("/batches/new", {**form, "gold_rate": "2"})
+    page = response.content.decode()
+    assert response.status_code == 200 and page.count('class="error"') >= 4
+    assert not Batch.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/batches/", "/batches/new", "/workers/new", "/batches/{pk}/"])
+def test_anonymous_visitors_to_the_console_are_sent_to_log_in(client, batch, path):
+    response = client.get(path.format(pk=batch.pk))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_an_unknown_action_is_explained(client, researcher, batch):
+    client.force_login(researcher)
+    page = client.post(f"/batches/{batch.pk}/explode", follow=True).content.decode()
+    assert "Unknown action" in page
+
+
+def test_a_worker_cannot_post_batch_actions(client, worker, batch):
+    client.force_login(worker)
+    assert client.post(f"/batches/{batch.pk}/cancel").status_code == 403
+    batch.refresh_from_db()
+    assert batch.status == "running"
+
+
+def test_the_batch_page_warns_when_k_exceeds_the_workers_who_could_do_it(client, researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=5)
+    client.force_login(researcher)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "At risk" in page and f'href="/reports/batches/{batch.pk}/"' in page
