@@ -78,3 +78,22 @@ def test_the_labelling_page_fits_a_phone_without_sideways_scrolling(phone_page, 
     phone_page.tap("[data-answer=' (A)']")
     phone_page.tap("button.submit")
     phone_page.wait_for_function("document.getElementById('progress').textContent.startsWith('1 done')")
+
+
+def test_the_every_batch_page_serves_items_of_several_batches(page, live_server, researcher, worker):
+    first = running_batch(researcher, [persona_dataset(rows=1)], overlap=1, name="first")
+    second = running_batch(researcher, [multiple_choice_dataset(rows=1)], overlap=1, name="second")
+    log_in(page, live_server, worker.username, PASSWORD)
+    page.goto(f"{live_server.url}/work/all/")
+    page.wait_for_selector("#judgment:not([hidden])")
+    for _ in range(2):
+        question = page.inner_text("#question")
+        page.keyboard.press("3")
+        page.keyboard.press("a" if "Choices" in question else "y")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "q => location.pathname === '/work/' || document.getElementById('question').textContent !== q",
+            arg=question,
+        )
+    page.wait_for_url("**/work/")
+    assert {j.batch_id for j in Judgment.objects.filter(worker=worker)} == {first.pk, second.pk}

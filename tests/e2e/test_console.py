@@ -1,0 +1,35 @@
+"""The researcher's console in a browser: numbers that move without a reload, and the buttons."""
+
+import pytest
+
+from tests.annotation.factories import judge, persona_dataset, running_batch, workers
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_batch_page_follows_progress_by_polling(page, live_server, researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=1)
+    log_in(page, live_server, researcher.username, PASSWORD)
+    page.goto(f"{live_server.url}/batches/{batch.pk}/")
+    assert page.inner_text("#progress-card [data-field=judgments]") == "0"
+    (w,) = workers(1)
+    judge(w, batch)
+    judge(w, batch)
+    page.wait_for_function(
+        "document.querySelector('#progress-card [data-field=judgments]').textContent === '2'", timeout=12_000
+    )
+    assert page.inner_text("#progress-card [data-field=items_complete]") == "2"
+
+
+def test_pause_and_resume_from_the_batch_page(page, live_server, researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1)
+    log_in(page, live_server, researcher.username, PASSWORD)
+    page.goto(f"{live_server.url}/batches/{batch.pk}/")
+    page.click("button:text('Pause')")
+    page.wait_for_selector("#batch-status:text('paused')")
+    page.click("button:text('Resume')")
+    page.wait_for_selector("#batch-status:text('running')")
+    batch.refresh_from_db()
+    assert batch.status == "running"
