@@ -78,6 +78,10 @@ def test_the_labelling_page_fits_a_phone_without_sideways_scrolling(phone_page, 
     phone_page.tap("[data-answer=' (A)']")
     phone_page.tap("button.submit")
     phone_page.wait_for_function("document.getElementById('progress').textContent.startsWith('1 done')")
+    assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for path in ("/work/", f"/work/{batch.pk}/done"):
+        phone_page.goto(f"{live_server.url}{path}")
+        assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
 
 
 def test_the_every_batch_page_serves_items_of_several_batches(page, live_server, researcher, worker):
