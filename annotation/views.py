@@ -11,6 +11,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotation import onboarding, selectors, services
@@ -237,6 +238,7 @@ def batch_action(request, pk, action):
     return redirect("batch-detail", pk=pk)
 
 
+@never_cache  # the response can hold passwords: keep it out of every cache and the back button
 @researcher_required
 def workers_create(request):
     form = WorkersForm(request.POST or None, request.FILES or None)

@@ -90,3 +90,10 @@ def test_the_same_platform_id_comes_back_as_the_same_worker(client, researcher):
     (profile,) = WorkerProfile.objects.filter(external_id="same")
     assert profile.session_id == "s2"
     assert client.get(f"/work/{batch.pk}/").status_code == 200
+
+
+def test_the_page_with_new_passwords_is_never_cached(client, researcher):
+    client.force_login(researcher)
+    response = client.post("/workers/new", {"count": 2})
+    assert "no-store" in response["Cache-Control"]
+    assert response.content.decode().count("<code>") == 2
