@@ -345,6 +345,10 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
                 return judgment
             raise Conflict("You already judged this item.", {"judgment": judgment.pk})
         batch = assignment.batch
+        if batch.status == Status.COMPLETED:
+            raise Conflict(
+                "This batch is already complete: every item has its judgments. Your answer was not recorded."
+            )
         if batch.status != Status.RUNNING:
             raise Conflict(f"The batch is {batch.status}; judgments are not accepted now.")
         if assignment.status == Assignment.Status.SKIPPED:
