@@ -1,0 +1,82 @@
+"""Narrow races, each with its own database connections: SKIP LOCKED on PostgreSQL, and one
+worker's retried submissions arriving at the same moment (a flaky connection, a double Enter)."""
+
+import threading
+import time
+
+import pytest
+from django.db import connections, transaction
+
+from annotation import services
+from annotation.models import Item, Judgment
+from qa.errors import ApplicationError
+from tests.annotation.factories import persona_dataset, running_batch, workers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claimer_passes_over_an_item_another_transaction_locked_without_waiting(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=3)], overlap=1)
+    (w,) = workers(1)
+    first = Item.objects.filter(batch=batch).order_by("position").first()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Item.objects.select_for_update().get(pk=first.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(5)
+        start = time.monotonic()
+        assignment = services.assignment_claim_next(worker=w, batch=batch)
+        waited = time.monotonic() - start
+    finally:
+        release.set()
+        holder.join()
+    assert assignment.item_id != first.pk
+    assert waited < 1.0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_key", [True, False])
+def test_simultaneous_submissions_of_one_assignment_store_one_judgment(researcher, same_key):
+    batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=3)
+    (w,) = workers(1)
+    assignment = services.assignment_claim_next(worker=w, batch=batch)
+    results, barrier = [], threading.Barrier(8)
+
+    def submit(i):
+        try:
+            barrier.wait(5)
+            judgment = services.judgment_submit(
+                assignment_id=assignment.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False,
+                idempotency_key="same" if same_key else f"key-{i}",
+            )  # fmt: skip
+            results.append(("ok", judgment.pk))
+        except ApplicationError as exc:
+            results.append((exc.status_code, exc.message))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    stored = list(Judgment.objects.filter(item__batch=batch).values_list("pk", flat=True))
+    assert len(stored) == 1
+    assert Item.objects.get(pk=assignment.item_id).judgment_count == 1
+    accepted = [r for r in results if r[0] == "ok"]
+    if same_key:
+        assert results == [("ok", stored[0])] * 8
+    else:
+        assert accepted == [("ok", stored[0])]
+        assert sorted(code for code, _ in results if code != "ok") == [409] * 7
