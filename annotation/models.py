@@ -80,6 +80,14 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["batch", "is_gold", "judgment_count"], name="item_batch_open"),
+            # The claim's queue: open items of a batch in the engine's order (closest to completion
+            # first, then position), read backwards so that LIMIT 1 stops at the first free slot
+            # instead of sorting the batch, and without walking past the completed items.
+            models.Index(
+                fields=["batch", "judgment_count", "lease_count", "-position"],
+                condition=Q(is_gold=False, completed_at__isnull=True),
+                name="item_open_queue",
+            ),
         ]
 
     def __str__(self):

@@ -225,7 +225,8 @@ def _candidates(worker, batch_id, gold: bool):
     if batch_id is not None:
         items = items.filter(batch_id=batch_id)
     if not gold:
-        items = items.filter(judgment_count__lt=F("batch__overlap") - F("lease_count"))
+        # completed_at is set exactly when judgment_count reaches k: it lets item_open_queue serve this.
+        items = items.filter(completed_at__isnull=True, judgment_count__lt=F("batch__overlap") - F("lease_count"))
     # Items closest to completion first, so that a partial batch yields complete items.
     return items.order_by("-judgment_count", "-lease_count", "batch_id", "position")
 
