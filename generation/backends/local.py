@@ -77,32 +77,45 @@ class TransformersBackend:
         return [[o for o in outputs[i * n : (i + 1) * n]] for i in range(len(prompts))]
 
     def score_pairs(self, pairs) -> list[float]:
-        """Sum of log p(continuation | prompt) for each pair, batched with left padding."""
+        """Sum of log p(continuation | prompt) for each pair, batched with left padding. Pairs are
+        batched in order of length, so a batch carries little padding (a CPU's time goes into the
+        padded tokens too); the scores come back in the given order."""
         if self.is_classifier:
             raise BackendError(f"model: {self.name} is a classifier; use it as a reward model")
         torch = self.torch
-        scores: list[float] = []
-        for start in range(0, len(pairs), self.batch_size):
-            chunk = pairs[start : start + self.batch_size]
-            prompt_ids = [self.tokenizer(p)["input_ids"] for p, _ in chunk]
-            full_ids = [self.tokenizer(p + c)["input_ids"] for p, c in chunk]
-            width = max(len(ids) for ids in full_ids)
+        pairs = list(pairs)
+        if not pairs:
+            return []
+        prompt_ids = self.tokenizer([p for p, _ in pairs])["input_ids"]
+        full_ids = self.tokenizer([p + c for p, c in pairs])["input_ids"]
+        order = sorted(range(len(pairs)), key=lambda i: len(full_ids[i]))
+        scores: list[float] = [0.0] * len(pairs)
+        pad = self.tokenizer.pad_token_id
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(full_ids[i]) for i in rows)
             self._check_context(width)
-            pad = self.tokenizer.pad_token_id
-            input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in full_ids], device=self.device)
-            mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in full_ids], device=self.device)
+            input_ids = torch.tensor([[pad] * (width - len(full_ids[i])) + full_ids[i] for i in rows], device=self.device)
+            mask = torch.tensor([[0] * (width - len(full_ids[i])) + [1] * len(full_ids[i]) for i in rows], device=self.device)
             # Left padding shifts positions: count them from each row's first real token.
             position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
             with torch.no_grad():
                 logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids).logits
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
-            for row, (p_ids, f_ids) in enumerate(zip(prompt_ids, full_ids, strict=True)):
-                offset = width - len(f_ids)
-                n_prompt = _common_prefix(p_ids, f_ids)
-                total = 0.0
-                for pos in range(max(n_prompt, 1), len(f_ids)):
-                    total += logprobs[row, offset + pos - 1, f_ids[pos]].item()
-                scores.append(total)
+            # Only the continuation's positions are needed: gather them, then one log_softmax.
+            index_row, index_pos, index_tok, owner = [], [], [], []
+            for row, i in enumerate(rows):
+                ids, offset = full_ids[i], width - len(full_ids[i])
+                for pos in range(max(_common_prefix(prompt_ids[i], ids), 1), len(ids)):
+                    index_row.append(row)
+                    index_pos.append(offset + pos - 1)
+                    index_tok.append(ids[pos])
+                    owner.append(i)
+            if not owner:
+                continue
+            picked = logits[torch.tensor(index_row), torch.tensor(index_pos)].float()
+            values = torch.log_softmax(picked, dim=-1)[torch.arange(len(owner)), torch.tensor(index_tok)].tolist()
+            for i, value in zip(owner, values, strict=True):
+                scores[i] += value
         return scores
 
     def score(self, prompt: str, continuations) -> list[float]:
