@@ -95,6 +95,22 @@ def run_create(
     )
 
 
+def endpoint_create(*, user, name: str, kind: str, model: str, base_url: str = "", api_key: str = "") -> ModelEndpoint:
+    """A named model for runs to use. Nothing is loaded or called here: a GPU worker may see paths
+    and hosts that the web server does not."""
+    if kind not in ModelEndpoint.Kind.values:
+        raise ApplicationError(f"kind: {kind!r} is not one of {', '.join(ModelEndpoint.Kind.values)}", {"field": "kind"})
+    if not model.strip():
+        raise ApplicationError("model: give a model name or path", {"field": "model"})
+    if kind == ModelEndpoint.Kind.OPENAI and not base_url.startswith(("http://", "https://")):
+        raise ApplicationError("base_url: an API endpoint needs one starting with http:// or https://", {"field": "base_url"})
+    if ModelEndpoint.objects.filter(name=name).exists():
+        raise ApplicationError(f"name: an endpoint called {name!r} exists already", {"field": "name"}, status_code=409)
+    return ModelEndpoint.objects.create(
+        name=name, kind=kind, model=model.strip(), base_url=base_url.strip(), api_key=api_key, created_by=user
+    )
+
+
 def run_start(*, run: GenerationRun) -> None:
     from generation.runs.tasks import run_generation
 

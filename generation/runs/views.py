@@ -26,6 +26,15 @@ class RunForm(forms.Form):
     inputs = forms.FileField(required=False, help_text="JSONL: gold examples, questions or occupations, by pipeline.")
 
 
+class EndpointForm(forms.Form):
+    name = forms.SlugField(max_length=100, help_text="What runs call it, e.g. vllm-llama.")
+    kind = forms.ChoiceField(choices=ModelEndpoint.Kind.choices)
+    model = forms.CharField(max_length=300, help_text="Model name or local path (on the GPU worker).")
+    base_url = forms.CharField(max_length=300, required=False, help_text="For an API, e.g. http://vllm:8000/v1")
+    # Write-only: never rendered back, and the page lists only whether a key is set.
+    api_key = forms.CharField(max_length=300, required=False, widget=forms.PasswordInput(render_value=False))
+
+
 INPUT_KEY = {"multiple-choice": "gold", "sycophancy": "questions", "winogender": "occupations"}
 
 
@@ -80,3 +89,17 @@ def run_cancel(request, pk):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("run-detail", pk=pk)
+
+
+@researcher_required
+def endpoint_list(request):
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint = services.endpoint_create(user=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Endpoint {endpoint.name} added.")
+            return redirect("run-endpoints")
+    return render(request, "generation/runs/endpoint_list.html", {"form": form, "endpoints": ModelEndpoint.objects.all()})

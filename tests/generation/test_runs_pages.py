@@ -79,3 +79,25 @@ def test_an_endpoints_api_key_is_never_shown_back_in_the_admin(client, admin_use
                 {"name": "vllm", "kind": "openai", "model": "m2", "base_url": "http://vllm:8000/v1", "api_key": ""})  # fmt: skip
     endpoint.refresh_from_db()
     assert endpoint.model == "m2" and endpoint.api_key == "sk-very-secret"
+
+
+def test_a_researcher_adds_an_endpoint_whose_key_is_never_shown(client, researcher):
+    from generation.models import ModelEndpoint
+
+    client.force_login(researcher)
+    response = client.post(
+        "/datasets/runs/endpoints/",
+        {"name": "vllm", "kind": "openai", "model": "llama", "base_url": "http://vllm:8000/v1", "api_key": "sk-hidden"},
+    )
+    assert response.status_code == 302
+    assert ModelEndpoint.objects.get(name="vllm").api_key == "sk-hidden"
+    page = client.get("/datasets/runs/endpoints/").content.decode()
+    assert "vllm" in page and "sk-hidden" not in page
+    assert "vllm" in client.get("/datasets/runs/").content.decode()  # offered on the Generate page
+
+
+def test_an_api_endpoint_without_a_base_url_is_refused(client, researcher):
+    client.force_login(researcher)
+    response = client.post("/datasets/runs/endpoints/", {"name": "x", "kind": "openai", "model": "m", "api_key": "sk-1"})
+    page = response.content.decode()
+    assert "base_url: an API endpoint needs one" in page and "sk-1" not in page
