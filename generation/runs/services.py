@@ -76,6 +76,11 @@ def run_create(
     for key in ("per_label", "samples_per_label", "samples_per_prompt", "per_occupation", "biographies_per_view"):
         if key in checker.p and checker.p[key] < 1:
             raise ApplicationError(f"{key}: {checker.p[key]} must be at least 1", {"field": key})
+    stop = checker.p.get("stop")
+    if not isinstance(stop, list) or not all(isinstance(x, str) and x for x in stop):
+        raise ApplicationError("stop: give a list of non-empty strings, e.g. [\"\\n\"]", {"field": "stop"})
+    if "min_score" in checker.p and not 0 <= checker.p["min_score"] <= 1:
+        raise ApplicationError(f"min_score: {checker.p['min_score']} must be between 0 and 1", {"field": "min_score"})
     if chunk_size < 1:
         raise ApplicationError("chunk_size: must be at least 1", {"field": "chunk_size"})
     _model_known(generator, "generator")
@@ -284,6 +289,9 @@ def _stage_select(run, pipeline, previous, began) -> None:
     if not records:
         raise BackendError("No candidate survived parsing and filtering: try more samples or another model.")
     with transaction.atomic():
+        # Two workers can hold the same run after a redelivery: the first to get here writes the dataset.
+        if GenerationRun.objects.select_for_update().filter(pk=run.pk, dataset__isnull=False).exists():
+            return
         dataset = _dataset_create(run, pipeline, records, previous, began)
         texts = {r.get("statement") or r.get("question") or r.get("sentence_with_blank") for r in records}
         run.samples.filter(stage="generate", parsed__in=texts).update(kept=True)

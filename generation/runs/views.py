@@ -24,6 +24,22 @@ class RunForm(forms.Form):
     top_p = forms.FloatField(required=False)
     seed = forms.IntegerField(initial=0)
     inputs = forms.FileField(required=False, help_text="JSONL: gold examples, questions or occupations, by pipeline.")
+    more = forms.CharField(
+        required=False, label="More parameters", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='JSON object of any other parameter, e.g. {"shots": 5, "max_new_tokens": 48, "stop": ["\\n"]}.',
+    )  # fmt: skip
+
+    def clean_more(self):
+        text = self.cleaned_data["more"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"not JSON: {exc.msg}") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError('give a JSON object, e.g. {"shots": 5}')
+        return value
 
 
 class EndpointForm(forms.Form):
@@ -43,7 +59,7 @@ def run_list(request):
     form = RunForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        params = {k: data[k] for k in ("per_label", "samples_per_label", "temperature", "top_p") if data[k] is not None}
+        params = {**data["more"], **{k: data[k] for k in ("per_label", "samples_per_label", "temperature", "top_p") if data[k] is not None}}
         try:
             if data["inputs"] and data["pipeline"] in INPUT_KEY:
                 lines = data["inputs"].read().decode("utf-8").splitlines()

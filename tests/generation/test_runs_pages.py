@@ -101,3 +101,12 @@ def test_an_api_endpoint_without_a_base_url_is_refused(client, researcher):
     response = client.post("/datasets/runs/endpoints/", {"name": "x", "kind": "openai", "model": "m", "api_key": "sk-1"})
     page = response.content.decode()
     assert "base_url: an API endpoint needs one" in page and "sk-1" not in page
+
+
+def test_more_parameters_must_be_a_json_object(client, researcher):
+    client.force_login(researcher)
+    form = {"pipeline": "persona", "behavior": "x", "generator": "/nope", "seed": 0}
+    assert "not JSON" in client.post("/datasets/runs/", {**form, "more": "{shots: 5"}).content.decode()
+    page = client.post("/datasets/runs/", {**form, "more": '{"stop": "."}', "generator": "/tmp"}).content.decode()
+    assert "stop: give a list of non-empty strings" in page
+    assert not GenerationRun.objects.exists()

@@ -54,6 +54,9 @@ class Command(BaseCommand):
         parser.add_argument("--occupations", help="winogender: JSONL of occupations in the release's format.")
         parser.add_argument("--sentences-per-occupation", type=int, help="winogender: candidates per occupation.")
         parser.add_argument("--per-occupation", type=int, help="winogender: sentences kept per occupation (paper: 10).")
+        parser.add_argument("--min-score", type=float, help="winogender: the least each discriminator filter must give (default 0.5).")
+        parser.add_argument("--stop", action="append", metavar="TEXT",
+                            help="A stop string (repeat for several); replaces the pipeline's (persona: newline, '.', ' -').")  # fmt: skip
         parser.add_argument("--seed", type=int, default=0, help="Seed: the same models, seed and parameters give the same dataset.")
         parser.add_argument("--chunk-size", type=int, default=8, help="Prompts per unit of resumable work.")
         parser.add_argument("--resume", type=int, metavar="RUN_ID", help="Resume a run that stopped.")
@@ -63,7 +66,8 @@ class Command(BaseCommand):
             run_id = o["resume"]
         else:
             keys = ["per_label", "samples_per_label", "samples_per_prompt", "temperature", "top_p", "max_new_tokens",
-                    "shots", "task", "biographies_per_view", "sentences_per_occupation", "per_occupation"]  # fmt: skip
+                    "shots", "task", "biographies_per_view", "sentences_per_occupation", "per_occupation", "min_score",
+                    "stop"]  # fmt: skip
             params = {k: o[k] for k in keys if o.get(k) is not None}
             for option, key in (("gold", "gold"), ("questions", "questions"), ("occupations", "occupations")):
                 if o.get(option):

@@ -1,0 +1,49 @@
+"""`manage.py generate`: its help, and bad input refused before any model is loaded."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from generation.models import GenerationRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_help_documents_every_parameter(capsys):
+    with pytest.raises(SystemExit):
+        call_command("generate", "--help")
+    text = capsys.readouterr().out
+    for option in ["--behavior", "--generator", "--discriminator", "--per-label", "--samples-per-label", "--samples-per-prompt",
+                   "--temperature", "--top-p", "--max-new-tokens", "--shots", "--gold", "--task", "--questions",
+                   "--biographies-per-view", "--occupations", "--sentences-per-occupation", "--per-occupation",
+                   "--min-score", "--stop", "--seed", "--chunk-size", "--resume"]:  # fmt: skip
+        assert option in text
+    for pipeline in ["persona", "multiple-choice", "sycophancy", "winogender"]:
+        assert pipeline in text
+
+
+def test_a_gold_file_without_a_b_choices_is_refused(write_jsonl, tmp_path):
+    gold = write_jsonl("gold.jsonl", *['{"question": "Do you?", "answer_matching_behavior": " (A)"}'] * 5)
+    with pytest.raises(CommandError, match="gold example 1: the question has no"):
+        call_command("generate", "multiple-choice", "--behavior", "x", "--generator", str(tmp_path),
+                     "--discriminator", str(tmp_path), "--gold", str(gold))  # fmt: skip
+    assert not GenerationRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--samples-per-prompt", "0"], "samples_per_prompt: 0 must be at least 1"),
+        (["--temperature", "-0.5"], "temperature: -0.5 must be 0 or more"),
+        (["--generator", "/no/such/model"], "generator: '/no/such/model' is neither"),
+        (["--discriminator", ""], "discriminator: the persona pipeline needs one"),
+    ],
+)
+def test_bad_options_are_explained(tmp_path, options, message):
+    base = {"--behavior": "is punctual", "--generator": str(tmp_path), "--discriminator": str(tmp_path)}
+    args = ["persona"]
+    for key, value in base.items():
+        if key not in options:
+            args += [key, value]
+    with pytest.raises(CommandError, match=message):
+        call_command("generate", *args, *options)
+    assert not GenerationRun.objects.exists()
