@@ -268,6 +268,11 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        # Warm every gunicorn worker (Django loads the URLconf and the API modules on the first
+        # request a process serves): batch 0 does not exist, so each call is a cheap 204.
+        warm = Client(args.port, tokens[0])
+        for _ in range(20 * args.web):
+            warm.post("/api/v1/assignments/next", {"batch": 0})
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; gunicorn {args.web} workers; "
               f"load generator {args.procs} processes on the same machine; {args.items} items, k = {args.k}")  # fmt: skip
         results = []
