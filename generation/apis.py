@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation import selectors, services
-from generation.models import Collection, Dataset, Example, ImportJob, Origin
+from generation.models import RECORD_FIELDS, Collection, Dataset, Example, ImportJob, Origin
 from qa.roles import IsResearcher
 
 
@@ -111,25 +111,7 @@ class ExampleOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Example
-        fields = [
-            "id",
-            "line",
-            "repeat_lines",
-            "question",
-            "statement",
-            "label_confidence",
-            "answer_matching_behavior",
-            "answer_not_matching_behavior",
-            "index",
-            "occupation",
-            "other_person",
-            "sentence_with_blank",
-            "pronoun_options",
-            "bls_percent_women_2019",
-            "bls_original_occupation",
-            "extra",
-            "choices",
-        ]
+        fields = ["id", *RECORD_FIELDS, "choices"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

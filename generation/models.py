@@ -51,6 +51,26 @@ class Dataset(models.Model):
         return self.slug
 
 
+# The columns that hold a release record (everything of an Example but its dataset and hash).
+RECORD_FIELDS = (
+    "line",
+    "repeat_lines",
+    "question",
+    "statement",
+    "label_confidence",
+    "answer_matching_behavior",
+    "answer_not_matching_behavior",
+    "index",
+    "occupation",
+    "other_person",
+    "sentence_with_blank",
+    "pronoun_options",
+    "bls_percent_women_2019",
+    "bls_original_occupation",
+    "extra",
+)
+
+
 class Example(models.Model):
     """One record of a dataset, every field of the release formats kept as it was written.
 

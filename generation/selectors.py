@@ -8,7 +8,7 @@ from django.db.models import Avg, Case, Count, F, FloatField, Q, QuerySet, When
 from django.db.models.functions import Cast
 
 from generation import release
-from generation.models import Dataset, Example, ImportJob
+from generation.models import RECORD_FIELDS, Dataset, Example, ImportJob
 
 # The first answer of each format: the label balance is the share of examples whose
 # answer_matching_behavior is this one (0.5 is balanced).
@@ -67,23 +67,7 @@ def example_choices(*, dataset: Dataset, example: Example) -> list[str]:
     )
 
 
-_RECORD_FIELDS = (
-    "line",
-    "repeat_lines",
-    "question",
-    "statement",
-    "label_confidence",
-    "answer_matching_behavior",
-    "answer_not_matching_behavior",
-    "index",
-    "occupation",
-    "other_person",
-    "sentence_with_blank",
-    "pronoun_options",
-    "bls_percent_women_2019",
-    "bls_original_occupation",
-    "extra",
-)
+
 
 
 def dataset_export_lines(*, dataset: Dataset, unique: bool = False) -> Iterator[str]:
@@ -94,10 +78,10 @@ def dataset_export_lines(*, dataset: Dataset, unique: bool = False) -> Iterator[
     style = provenance.get("json_style")
     keys = provenance.get("keys")
     fmt = dataset.format
-    rows = Example.objects.filter(dataset=dataset).order_by("line").values_list(*_RECORD_FIELDS)
+    rows = Example.objects.filter(dataset=dataset).order_by("line").values_list(*RECORD_FIELDS)
     pending: list[tuple[int, str]] = []  # (line, text) of repeats still to write
     for values in rows.iterator(chunk_size=2000):
-        fields = dict(zip(_RECORD_FIELDS, values, strict=True))
+        fields = dict(zip(RECORD_FIELDS, values, strict=True))
         text = release.dump_record(release.to_record(fmt, fields, keys), style) + "\n"
         line = fields["line"]
         while pending and pending[0][0] < line:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from generation import release
-from generation.models import Collection, Dataset, Example, ImportJob, Origin
+from generation.models import RECORD_FIELDS, Collection, Dataset, Example, ImportJob, Origin
 from qa.errors import ApplicationError
 
 Progress = Callable[[int, int], None]
@@ -303,25 +303,7 @@ def _free_slug(base: str) -> str:
 
 
 # Columns written per example, in order; text fields a format leaves out are "" (NOT NULL).
-_COLUMNS = (
-    "dataset_id",
-    "line",
-    "repeat_lines",
-    "content_hash",
-    "question",
-    "statement",
-    "label_confidence",
-    "answer_matching_behavior",
-    "answer_not_matching_behavior",
-    "index",
-    "occupation",
-    "other_person",
-    "sentence_with_blank",
-    "pronoun_options",
-    "bls_percent_women_2019",
-    "bls_original_occupation",
-    "extra",
-)
+_COLUMNS = ("dataset_id", "line", "repeat_lines", "content_hash", *RECORD_FIELDS[2:])
 
 
 def _row_values(dataset_id: int, rows: list[release.Row]):
