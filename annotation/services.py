@@ -44,7 +44,7 @@ def _owner_check(batch: Batch, user) -> None:
 # --- batches -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def batch_create(
     *,
     owner,
@@ -135,7 +135,7 @@ def _sample_items(batch: Batch) -> list[Item]:
     return items
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def batch_launch(*, batch: Batch, user) -> Batch:
     """Freeze the sample and open the batch to workers."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
@@ -159,7 +159,7 @@ def _release_leases(batch: Batch) -> None:
     live.update(status=Assignment.Status.RELEASED)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def batch_pause(*, batch: Batch, user) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     _owner_check(batch, user)
@@ -171,7 +171,7 @@ def batch_pause(*, batch: Batch, user) -> Batch:
     return batch
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def batch_resume(*, batch: Batch, user) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     _owner_check(batch, user)
@@ -182,7 +182,7 @@ def batch_resume(*, batch: Batch, user) -> Batch:
     return batch
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def batch_cancel(*, batch: Batch, user) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     _owner_check(batch, user)
@@ -212,7 +212,7 @@ def _expire(now, limit: int | None = None) -> int:
 
 def leases_expire(*, now=None, limit: int | None = None) -> int:
     """Return the slots of expired leases to the pool. Safe to run beside claims and submits."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         return _expire(now or timezone.now(), limit)
 
 
@@ -401,7 +401,10 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
 
 def _batch_complete_if_done(batch_id: int, now) -> None:
     # Completions take the batch lock in turn, so the last of two racing completions sees the other.
-    batch = Batch.objects.select_for_update().get(pk=batch_id)
+    # NO KEY UPDATE: a plain FOR UPDATE would also conflict with the KEY SHARE lock that every
+    # claim's and submit's INSERT takes on the batch row (foreign keys), serialising the whole
+    # batch behind each completing submit's commit.
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
     if batch.status != Status.RUNNING:
         return
     if not Item.objects.filter(batch_id=batch_id, is_gold=False, judgment_count__lt=batch.overlap).exists():
@@ -452,7 +455,7 @@ def _password() -> str:
     return secrets.token_urlsafe(10)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def workers_bulk_create(*, created_by, count: int | None = None, usernames: list[str] | None = None) -> list[dict]:
     """Worker accounts with fresh passwords, returned once (they are stored hashed)."""
     if not is_researcher(created_by):
@@ -504,7 +507,7 @@ def worker_enter_from_platform(*, batch: Batch, external_id: str, study_id: str 
     if not external_id or len(external_id) > 128:
         raise ApplicationError("PROLIFIC_PID is missing from the link.", {"field": "PROLIFIC_PID"})
     User = get_user_model()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         profile = (
             WorkerProfile.objects.select_related("user")
             .filter(platform="prolific", external_id=external_id)
