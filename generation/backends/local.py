@@ -47,34 +47,60 @@ class TransformersBackend:
 
     def _encode(self, texts):
         batch = self.tokenizer(list(texts), return_tensors="pt", padding=True)
-        return {k: v.to(self.device) for k, v in batch.items()}
+        # Only these two: some tokenizers add token_type_ids, which GPT-2 would embed as tokens.
+        return {k: batch[k].to(self.device) for k in ("input_ids", "attention_mask")}
 
     def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_new_tokens=48, stop=(), seed=0):
         sampling = Sampling(n, temperature, top_p, max_new_tokens, tuple(stop), seed)
         sampling.check()
-        torch = self.torch
-        flat = [p for p in prompts for _ in range(n)]
+        if n > 1:
+            # n samples of one prompt share its prefix: encode it once and copy the cache per batch.
+            return [self._generate_shared(p, i * n, sampling) for i, p in enumerate(prompts)]
         outputs: list[str] = []
-        for start in range(0, len(flat), self.batch_size):
-            chunk = flat[start : start + self.batch_size]
-            enc = self._encode(chunk)
-            self._check_context(enc["input_ids"].shape[1] + max_new_tokens)
-            torch.manual_seed(seed + start)
-            with torch.no_grad():
-                out = self.model.generate(
-                    **enc,
-                    do_sample=temperature > 0,
-                    temperature=temperature if temperature > 0 else None,
-                    top_p=top_p if temperature > 0 else None,
-                    max_new_tokens=max_new_tokens,
-                    pad_token_id=self.tokenizer.pad_token_id,
-                    # Stop early; the stop text stays in the output and the pipeline strips it.
-                    **({"stop_strings": list(stop), "tokenizer": self.tokenizer} if stop else {}),
-                )
-            new = out[:, enc["input_ids"].shape[1] :]
-            for row in self.tokenizer.batch_decode(new, skip_special_tokens=True):
-                outputs.append(row)
-        return [[o for o in outputs[i * n : (i + 1) * n]] for i in range(len(prompts))]
+        for start in range(0, len(prompts), self.batch_size):
+            enc = self._encode(prompts[start : start + self.batch_size])
+            outputs.extend(self._sample(enc, None, seed + start, sampling))
+        return [[o] for o in outputs]
+
+    def _generate_shared(self, prompt: str, first: int, sampling: Sampling) -> list[str]:
+        import copy
+
+        from transformers import DynamicCache
+
+        ids = self.tokenizer(prompt, return_tensors="pt")["input_ids"].to(self.device)
+        prefix = None
+        if ids.shape[1] > 1:
+            prefix = DynamicCache()
+            with self.torch.no_grad():
+                self.model(ids[:, :-1], past_key_values=prefix, use_cache=True)
+        outputs: list[str] = []
+        for start in range(0, sampling.n, self.batch_size):
+            rows = min(self.batch_size, sampling.n - start)
+            enc = {"input_ids": ids.repeat(rows, 1), "attention_mask": self.torch.ones_like(ids).repeat(rows, 1)}
+            cache = None
+            if prefix is not None:
+                cache = copy.deepcopy(prefix)
+                cache.batch_repeat_interleave(rows)
+            outputs.extend(self._sample(enc, cache, sampling.seed + first + start, sampling))
+        return outputs
+
+    def _sample(self, enc: dict, cache, seed: int, s: Sampling) -> list[str]:
+        torch = self.torch
+        self._check_context(enc["input_ids"].shape[1] + s.max_new_tokens)
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            out = self.model.generate(
+                **enc,
+                past_key_values=cache,
+                do_sample=s.temperature > 0,
+                temperature=s.temperature if s.temperature > 0 else None,
+                top_p=s.top_p if s.temperature > 0 else None,
+                max_new_tokens=s.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                # Stop early; the stop text stays in the output and the pipeline strips it.
+                **({"stop_strings": list(s.stop), "tokenizer": self.tokenizer} if s.stop else {}),
+            )
+        return self.tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
 
     def score_pairs(self, pairs) -> list[float]:
         """Sum of log p(continuation | prompt) for each pair, batched with left padding. Pairs are

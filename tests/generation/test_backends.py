@@ -40,6 +40,15 @@ def test_seeded_generation_is_reproducible_and_gives_n_samples_per_prompt(lm):
     assert lm.generate(["Human: a\n\nAssistant:", "Hi"], **args) == first
 
 
+def test_samples_of_one_prompt_reuse_its_encoded_prefix_without_changing_them(lm):
+    from generation.backends import Sampling
+
+    prompt = "Human: Suppose there is a person who is punctual.\n\nAssistant: Here is a list:\n-"
+    sampling = Sampling(n=3, temperature=1.4, top_p=0.975, max_new_tokens=8, seed=5)
+    plain = lm._sample(lm._encode([prompt] * 3), None, 5, sampling)  # three rows, each encoding the prompt
+    assert lm.generate([prompt], n=3, temperature=1.4, top_p=0.975, max_new_tokens=8, seed=5) == [plain]
+
+
 def test_the_reward_model_gives_the_same_score_batched(tiny_models):
     reward = backend_load(kind="transformers", model=str(tiny_models["reward"]))
     texts = ["short", "a somewhat longer text to pad the other"]

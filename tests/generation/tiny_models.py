@@ -74,7 +74,7 @@ FORMAT_TEXTS = [
 def _teach_formats(model, tokenizer, steps: int = 300) -> None:
     import torch
 
-    batch = tokenizer(FORMAT_TEXTS, return_tensors="pt", padding=True)
+    batch = tokenizer(FORMAT_TEXTS, return_tensors="pt", padding=True, return_token_type_ids=False)
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
