@@ -387,14 +387,16 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
         Assignment.objects.filter(worker=worker, batch=batch, status=LIVE).update(
             claimed_at=now, expires_at=now + timedelta(seconds=batch.lease_seconds)
         )
+        # judgment_count always equals the item's judgment rows; gold items have no k (their leases
+        # are not counted) and never complete: they do not count toward the batch's completion.
+        item.judgment_count += 1
         if not item.is_gold:
-            item.judgment_count += 1
             if held:
                 item.lease_count -= 1
             item.completed_at = now if item.judgment_count >= batch.overlap else None
-            item.save(update_fields=["judgment_count", "lease_count", "completed_at"])
-            if item.completed_at:
-                _batch_complete_if_done(batch.pk, now)
+        item.save(update_fields=["judgment_count", "lease_count", "completed_at"])
+        if item.completed_at:
+            _batch_complete_if_done(batch.pk, now)
         transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
     return judgment
 

@@ -219,6 +219,8 @@ def test_gold_items_record_each_workers_accuracy_and_do_not_count_toward_complet
     first = services.assignment_claim_next(worker=w, batch=batch)
     assert first.item.is_gold
     services.judgment_submit(assignment_id=first.pk, worker=w, relevance=5, answer=" No", ambiguous=False)
+    gold_item = Item.objects.get(pk=first.item_id)
+    assert gold_item.judgment_count == 1 and gold_item.completed_at is None
     while judge(w, batch):
         pass
     batch.refresh_from_db()
