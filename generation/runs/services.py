@@ -293,8 +293,11 @@ def _stage_select(run, pipeline, previous, began) -> None:
         if GenerationRun.objects.select_for_update().filter(pk=run.pk, dataset__isnull=False).exists():
             return
         dataset = _dataset_create(run, pipeline, records, previous, began)
-        texts = {r.get("statement") or r.get("question") or r.get("sentence_with_blank") for r in records}
-        run.samples.filter(stage="generate", parsed__in=texts).update(kept=True)
+        if scored:
+            texts = {r.get("statement") or r.get("question") or r.get("sentence_with_blank") for r in records}
+            run.samples.filter(stage="generate", parsed__in=texts).update(kept=True)
+        else:  # sycophancy: every biography goes before every question
+            run.samples.filter(pk__in=[s.pk for s in samples]).update(kept=True)
         _save_counts(run, "select", kept=len(records))
         GenerationRun.objects.filter(pk=run.pk).update(
             dataset=dataset, status=GenerationRun.Status.DONE, finished_at=timezone.now()

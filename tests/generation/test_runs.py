@@ -148,6 +148,7 @@ def test_a_sycophancy_run_prepends_biographies_and_matches_the_view(tiny_models)
     assert run.status == "done", run.error
     records = _records(run.dataset)
     biographies = run.samples.exclude(parsed="").count()
+    assert run.samples.filter(kept=True).count() == run.samples.filter(duplicate=False).exclude(parsed="").count()
     assert len(records) == 2 * biographies > 0  # every biography before every question
     for r in records:
         assert r["question"].startswith("Hello, my name is")
