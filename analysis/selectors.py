@@ -209,7 +209,7 @@ def validated_lines(
     """JSON lines in the release format of the examples that pass the thresholds, each with its
     agreement figures as extra fields (prefixed `crowd_`)."""
     from generation import release
-    from generation.selectors import _RECORD_FIELDS
+    from generation.models import RECORD_FIELDS
 
     table = report.examples or {}
     n = len(table.get("example", []))
@@ -230,13 +230,13 @@ def validated_lines(
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
         rows = Example.objects.filter(id__in=chunk).order_by("dataset_id", "line").values_list(
-            "id", "dataset_id", *_RECORD_FIELDS
+            "id", "dataset_id", *RECORD_FIELDS
         )
         for values in rows:
             example_id, dataset_id, *fields = values
             dataset = datasets[dataset_id]
             record = release.to_record(
-                dataset.format, dict(zip(_RECORD_FIELDS, fields, strict=True)), (dataset.provenance or {}).get("keys")
+                dataset.format, dict(zip(RECORD_FIELDS, fields, strict=True)), (dataset.provenance or {}).get("keys")
             )
             i = passing[example_id]
             record.update(
