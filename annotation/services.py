@@ -506,8 +506,10 @@ def workers_bulk_create(*, created_by, count: int | None = None, usernames: list
 def worker_enter_from_platform(*, batch: Batch, external_id: str, study_id: str = "", session_id: str = ""):
     """The worker bound to a crowd-platform id (Prolific's PROLIFIC_PID), created on first entry."""
     external_id = (external_id or "").strip()
-    if not external_id or len(external_id) > 128:
+    if not external_id:
         raise ApplicationError("PROLIFIC_PID is missing from the link.", {"field": "PROLIFIC_PID"})
+    if len(external_id) > 128:
+        raise ApplicationError("PROLIFIC_PID is longer than 128 characters.", {"field": "PROLIFIC_PID"})
     User = get_user_model()
     with transaction.atomic(durable=True):
         profile = (

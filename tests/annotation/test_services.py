@@ -259,8 +259,10 @@ def test_a_platform_entry_binds_one_worker_to_one_external_id(researcher):
     again = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
     assert first.pk == again.pk
     assert again.worker_profile.session_id == "Y"
-    with pytest.raises(ApplicationError, match="PROLIFIC_PID"):
+    with pytest.raises(ApplicationError, match="PROLIFIC_PID is missing"):
         services.worker_enter_from_platform(batch=batch, external_id="")
+    with pytest.raises(ApplicationError, match="longer than 128"):
+        services.worker_enter_from_platform(batch=batch, external_id="x" * 129)
 
 
 def test_k_above_the_possible_workers_is_allowed_but_shown_at_risk(researcher):
