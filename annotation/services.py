@@ -135,21 +135,32 @@ def _sample_items(batch: Batch) -> list[Item]:
     return items
 
 
+def _locked_for_change(batch: Batch, user, allowed: tuple[str, ...], refusal: str) -> Batch:
+    """The batch row, locked, after checking who asks and that its status allows the change."""
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    _owner_check(batch, user)
+    if batch.status not in allowed:
+        raise Conflict(refusal.format(status=batch.status))
+    return batch
+
+
+def _set_status(batch: Batch, status: str, **fields) -> Batch:
+    batch.status = status
+    for name, value in fields.items():
+        setattr(batch, name, value)
+    batch.save(update_fields=["status", *fields])
+    return batch
+
+
 @transaction.atomic(durable=True)
 def batch_launch(*, batch: Batch, user) -> Batch:
     """Freeze the sample and open the batch to workers."""
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    _owner_check(batch, user)
-    if batch.status != Status.DRAFT:
-        raise Conflict(f"The batch is {batch.status}; only a draft can be launched.")
+    batch = _locked_for_change(batch, user, (Status.DRAFT,), "The batch is {status}; only a draft can be launched.")
     items = _sample_items(batch)
     if not items:
         raise ApplicationError("The chosen datasets have no examples to label.")
     Item.objects.bulk_create(items, batch_size=2000)
-    batch.status = Status.RUNNING
-    batch.launched_at = timezone.now()
-    batch.save(update_fields=["status", "launched_at"])
-    return batch
+    return _set_status(batch, Status.RUNNING, launched_at=timezone.now())
 
 
 def _release_leases(batch: Batch) -> None:
@@ -161,37 +172,25 @@ def _release_leases(batch: Batch) -> None:
 
 @transaction.atomic(durable=True)
 def batch_pause(*, batch: Batch, user) -> Batch:
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    _owner_check(batch, user)
-    if batch.status != Status.RUNNING:
-        raise Conflict(f"The batch is {batch.status}; only a running batch can be paused.")
+    refusal = "The batch is {status}; only a running batch can be paused."
+    batch = _locked_for_change(batch, user, (Status.RUNNING,), refusal)
     _release_leases(batch)
-    batch.status = Status.PAUSED
-    batch.save(update_fields=["status"])
-    return batch
+    return _set_status(batch, Status.PAUSED)
 
 
 @transaction.atomic(durable=True)
 def batch_resume(*, batch: Batch, user) -> Batch:
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    _owner_check(batch, user)
-    if batch.status != Status.PAUSED:
-        raise Conflict(f"The batch is {batch.status}; only a paused batch can be resumed.")
-    batch.status = Status.RUNNING
-    batch.save(update_fields=["status"])
-    return batch
+    refusal = "The batch is {status}; only a paused batch can be resumed."
+    batch = _locked_for_change(batch, user, (Status.PAUSED,), refusal)
+    return _set_status(batch, Status.RUNNING)
 
 
 @transaction.atomic(durable=True)
 def batch_cancel(*, batch: Batch, user) -> Batch:
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    _owner_check(batch, user)
-    if batch.status in (Status.COMPLETED, Status.CANCELLED):
-        raise Conflict(f"The batch is already {batch.status}.")
+    open_states = (Status.DRAFT, Status.RUNNING, Status.PAUSED)
+    batch = _locked_for_change(batch, user, open_states, "The batch is already {status}.")
     _release_leases(batch)
-    batch.status = Status.CANCELLED
-    batch.save(update_fields=["status"])
-    return batch
+    return _set_status(batch, Status.CANCELLED)
 
 
 # --- the assignment engine -------------------------------------------------------------------------
