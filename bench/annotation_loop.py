@@ -9,8 +9,15 @@ token and keep-alive connection, looping claim then submit:
 - capacity: N workers with no think time for --seconds;
 - latency: a fixed arrival rate (--rate, default 60 judgments/s), each arrival one claim and one submit.
 Prints judgments per second, p50/p95/p99 per endpoint, errors, the ratio against the baseline the
-issue names (a bare two-transaction DRF loop measured here: 190 to 240 judgments/s), and the
-invariants. The load generator runs on the same machine, in --procs processes.
+issue names (a bare two-transaction DRF loop, 190 to 240 judgments/s, measured on another machine),
+and the invariants. The load generator runs on the same machine, in --procs processes.
+
+--server reference runs the bare loop itself (bench/reference_app.py: the same two transactions
+behind minimal DRF views, same gunicorn config, workers and database) under the same load; it does
+not mark batches completed, so that one invariant is skipped for it. --server both runs the
+reference, then the service, and prints service / reference as measured in that run:
+
+    .venv/bin/python bench/annotation_loop.py --server both --rate 0
 """
 
 import argparse
@@ -40,13 +47,21 @@ def fresh_database(url: str) -> None:
     config = dj_database_url.parse(url)
     if "bench" not in config["NAME"]:
         sys.exit(f"refusing to drop {config['NAME']!r}: its name must contain 'bench'")
-    with psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], dbname="postgres", autocommit=True) as c:
+    with psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def setup_django(url: str):
-    os.environ.update({"DATABASE_URL": url, "CELERY_BROKER_URL": BROKER, "DJANGO_SETTINGS_MODULE": "qa.settings"})
+    os.environ.update(
+        {"DATABASE_URL": url, "CELERY_BROKER_URL": BROKER, "DJANGO_SETTINGS_MODULE": "qa.settings"}
+    )
     import django
 
     django.setup()
@@ -77,23 +92,38 @@ def make_batch(researcher, items: int, k: int, tag: str):
     from generation import release
     from generation.models import Dataset, Example
 
-    dataset = Dataset.objects.create(slug=f"loop-{tag}", name=tag, collection="persona", format="persona", behavior="is punctual")
+    dataset = Dataset.objects.create(
+        slug=f"loop-{tag}", name=tag, collection="persona", format="persona", behavior="is punctual"
+    )
     rows = []
     for i in range(items):
         label = " Yes" if i % 2 else " No"
         record = {"question": f'Is the following statement something you would say?\n"Statement {tag} {i}"',
                   "statement": f"Statement {tag} {i}", "label_confidence": 0.9,
                   "answer_matching_behavior": label, "answer_not_matching_behavior": " No" if label == " Yes" else " Yes"}  # fmt: skip
-        rows.append(Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **release.parse_record("persona", record)))
+        rows.append(
+            Example(
+                dataset=dataset,
+                line=i + 1,
+                content_hash=release.content_hash(record),
+                **release.parse_record("persona", record),
+            )
+        )
     Example.objects.bulk_create(rows, batch_size=1000)
-    batch = services.batch_create(owner=researcher, name=tag, datasets=[dataset], sample_size=None, overlap=k, seed=1)
+    batch = services.batch_create(
+        owner=researcher, name=tag, datasets=[dataset], sample_size=None, overlap=k, seed=1
+    )
     return services.batch_launch(batch=batch, user=researcher)
 
 
 class Client:
     def __init__(self, port, token):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Host": "127.0.0.1"}
+        self.headers = {
+            "Authorization": f"Token {token}",
+            "Content-Type": "application/json",
+            "Host": "127.0.0.1",
+        }
 
     def post(self, path, body):
         start = time.perf_counter()
@@ -214,7 +244,9 @@ def merge(parts):
     return total
 
 
-def check_invariants(batch) -> list[str]:
+def check_invariants(batch, batch_status: bool = True) -> list[str]:
+    """Counters equal rows, at most k judgments per item, no (item, worker) pair twice, and with
+    batch_status the batch is completed exactly when every item is (not the reference app's job)."""
     from django.db.models import Count
 
     from annotation.models import Item, Judgment
@@ -227,9 +259,13 @@ def check_invariants(batch) -> list[str]:
             problems.append(f"item {item_id}: counter {stored}, rows {actual}")
         if actual > batch.overlap:
             problems.append(f"item {item_id}: {actual} judgments > k")
-    pairs = Judgment.objects.filter(batch=batch).values("item", "worker").annotate(n=Count("pk")).filter(n__gt=1)
+    pairs = (
+        Judgment.objects.filter(batch=batch).values("item", "worker").annotate(n=Count("pk")).filter(n__gt=1)
+    )
     if pairs.exists():
         problems.append(f"{pairs.count()} (item, worker) pairs judged twice")
+    if not batch_status:
+        return problems
     batch.refresh_from_db()
     complete = not Item.objects.filter(batch=batch, judgment_count__lt=batch.overlap).exists()
     if complete != (batch.status == "completed"):
@@ -238,7 +274,9 @@ def check_invariants(batch) -> list[str]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=15)
@@ -247,20 +285,46 @@ def main():
     parser.add_argument("--procs", type=int, default=2, help="Load-generator processes.")
     parser.add_argument("--web", type=int, default=3, help="gunicorn worker processes.")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--server", choices=["service", "reference", "both"], default="service",
+                        help="What gunicorn runs: the service (qa.wsgi), the bare reference loop (bench/reference_app.py), "
+                        "or both on this machine, reference first, with the measured ratio per N.")  # fmt: skip
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_DB)
     fresh_database(url)
     setup_django(url)
+    counts = [int(n) for n in args.workers.split(",") if n]
+    researcher, tokens = make_accounts(max(counts + [100]))
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; gunicorn {args.web} workers; "
+          f"load generator {args.procs} processes on the same machine; {args.items} items, k = {args.k}")  # fmt: skip
+    servers = ["reference", "service"] if args.server == "both" else [args.server]
+    measured = {}
+    for kind in servers:
+        measured[kind] = run_server(
+            kind, args, counts, researcher, tokens, measured_reference=measured.get("reference")
+        )
+    if args.server == "both":
+        print("\nservice / reference, measured in this run on this machine:")
+        for n in counts:
+            service, reference = measured["service"][n], measured["reference"][n]
+            print(
+                f"  closed N = {n:3d}: service {service:7.1f}, reference {reference:7.1f} judgments/s, ratio {service / reference:.2f}"
+            )
+
+
+def run_server(kind, args, counts, researcher, tokens, measured_reference):
+    """Start gunicorn on `kind` (service or reference), run every load shape, stop it; closed-loop rates by N."""
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
-    counts = [int(n) for n in args.workers.split(",") if n]
-    researcher, tokens = make_accounts(max(counts + [100]))
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 40, "ALLOWED_HOSTS": "127.0.0.1",
            "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web), "GUNICORN_ACCESSLOG": "",
            "SECURE_COOKIES": "0", "LOG_LEVEL": "WARNING"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "qa.wsgi", "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env)
+    app = {"service": "qa.wsgi", "reference": "bench.reference_app:application"}[kind]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env
+    )
+    rates = {}
     try:
         for _ in range(100):
             try:
@@ -273,35 +337,51 @@ def main():
         warm = Client(args.port, tokens[0])
         for _ in range(20 * args.web):
             warm.post("/api/v1/assignments/next", {"batch": 0})
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; gunicorn {args.web} workers; "
-              f"load generator {args.procs} processes on the same machine; {args.items} items, k = {args.k}")  # fmt: skip
-        results = []
+        print(f"\n=== server: {kind} ({app}) ===")
+        if kind == "reference":
+            print(
+                "  (the reference app does not mark batches completed: that invariant is not checked for it)"
+            )
         with mp.Pool(args.procs) as pool:
             for n in counts:
-                batch = make_batch(researcher, args.items, args.k, f"closed-{n}")
-                shares = [tokens[i:n:args.procs] for i in range(args.procs)]
+                batch = make_batch(researcher, args.items, args.k, f"{kind}-closed-{n}")
+                shares = [tokens[i : n : args.procs] for i in range(args.procs)]
                 start = time.perf_counter()
-                parts = pool.map(closed_loop, [(args.port, s, batch.pk, args.seconds, i) for i, s in enumerate(shares) if s])
+                parts = pool.map(
+                    closed_loop,
+                    [(args.port, s, batch.pk, args.seconds, i) for i, s in enumerate(shares) if s],
+                )
                 elapsed = time.perf_counter() - start
                 total = merge(parts)
-                rate = total["ok"] / elapsed
-                problems = check_invariants(batch)
-                results.append((f"closed N={n}", rate, total, problems))
+                rate = rates[n] = total["ok"] / elapsed
+                problems = check_invariants(batch, batch_status=kind == "service")
+                if kind == "reference":
+                    ratio = "reference server (the bare loop itself)"
+                else:
+                    ratio = f"service: ratio to the bare loop's figure from another machine {rate / BASELINE[0]:.2f}-{rate / BASELINE[1]:.2f}"
+                    if measured_reference:
+                        ratio += f", to the reference measured here {rate / measured_reference[n]:.2f}"
                 print(f"\nclosed loop, N = {n}: {rate:7.1f} judgments/s  ({total['ok']} in {elapsed:.1f} s), errors {len(total['errors'])}, "
-                      f"ratio to the bare loop {rate / BASELINE[0]:.2f}-{rate / BASELINE[1]:.2f}")  # fmt: skip
+                      f"{ratio}")  # fmt: skip
                 print(f"  claim    {percentiles(total['next'])}")
                 print(f"  submit   {percentiles(total['judgment'])}")
                 print(f"  invariants: {'intact' if not problems else problems[:5]}")
                 for e in total["errors"][:3]:
                     print("  error:", e)
             if args.rate > 0:
-                batch = make_batch(researcher, args.items, args.k, "open")
+                batch = make_batch(researcher, args.items, args.k, f"{kind}-open")
                 shares = [tokens[i :: args.procs] for i in range(args.procs)]
-                parts = pool.map(open_loop, [(args.port, s, batch.pk, args.seconds, args.rate / args.procs, i) for i, s in enumerate(shares)])
+                parts = pool.map(
+                    open_loop,
+                    [
+                        (args.port, s, batch.pk, args.seconds, args.rate / args.procs, i)
+                        for i, s in enumerate(shares)
+                    ],
+                )
                 total = merge(parts)
                 elapsed = max(p["elapsed"] for p in parts)
-                problems = check_invariants(batch)
-                print(f"\nopen loop at {args.rate:.0f} arrivals/s: {total['ok'] / elapsed:6.1f} judgments/s, errors {len(total['errors'])}, "
+                problems = check_invariants(batch, batch_status=kind == "service")
+                print(f"\nopen loop at {args.rate:.0f} arrivals/s ({kind}): {total['ok'] / elapsed:6.1f} judgments/s, errors {len(total['errors'])}, "
                       f"late arrivals {sum(p['late'] for p in parts)}")  # fmt: skip
                 print(f"  claim    {percentiles(total['next'])}")
                 print(f"  submit   {percentiles(total['judgment'])}")
@@ -310,6 +390,7 @@ def main():
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
         redis.Redis.from_url(BROKER).flushdb()
+    return rates
 
 
 if __name__ == "__main__":
