@@ -15,16 +15,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from annotation import sql
 from annotation.models import Assignment, Batch, Item, Judgment, WorkerProfile
 from annotation.sampling import stratified_sample
 from annotation.signals import judgments_changed
 from generation import release
-from generation.models import Example
+from generation.models import Dataset, Example
 from qa.errors import ApplicationError, Conflict, NotAllowed
 from qa.roles import WORKER, is_researcher, user_add_role
 
@@ -194,31 +194,56 @@ def batch_cancel(*, batch: Batch, user) -> Batch:
 
 
 # --- the assignment engine -------------------------------------------------------------------------
+# The hot statements are in annotation/sql.py (compiled once; see there why not the ORM).
 
 
-def _expire(now, limit: int | None = None) -> int:
+def _partial(model, **values):
+    """A model instance from some of its columns; the others load on first access, as with .only()."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[n] for n in names])
+
+
+def _lease(assignment_id, item_id, batch_id, worker_id, claimed_at, expires_at, example_id, is_gold, payload):
+    """The Assignment a claim returns, with the item, example, dataset and batch that item_payload reads."""
+    e_id, question, blank, pronouns, d_id, fmt, behavior, instructions, lease_seconds = payload
+    example = _partial(
+        Example, id=e_id, dataset_id=d_id, question=question, sentence_with_blank=blank, pronoun_options=sql.json_value(pronouns)
+    )
+    example.dataset = _partial(Dataset, id=d_id, format=fmt, behavior=behavior)
+    batch = _partial(Batch, id=batch_id, instructions=instructions, lease_seconds=lease_seconds, status=Status.RUNNING)
+    item = _partial(Item, id=item_id, batch_id=batch_id, example_id=example_id, is_gold=bool(is_gold))
+    item.example, item.batch = example, batch
+    assignment = Assignment.from_db(
+        connection.alias,
+        ["id", "item_id", "worker_id", "batch_id", "status", "claimed_at", "expires_at"],
+        [assignment_id, item_id, worker_id, batch_id, LIVE, sql.aware(claimed_at), sql.aware(expires_at)],
+    )
+    assignment.item, assignment.batch = item, batch
+    return assignment
+
+
+def _expire(cursor, now, limit: int = 1_000_000) -> int:
     """Inside the caller's transaction: mark expired leases and give their slots back."""
-    expired = Assignment.objects.filter(status=LIVE, expires_at__lte=now).select_for_update(**_skip_locked())
-    rows = list(expired.values_list("pk", "item_id")[:limit] if limit else expired.values_list("pk", "item_id"))
-    if not rows:
-        return 0
-    Assignment.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=Assignment.Status.EXPIRED)
+    cursor.execute(sql.EXPIRE, [sql.db_datetime(now), limit])
+    item_ids = [row[0] for row in cursor.fetchall()]
     # Items in id order, so that two sweeps never wait on each other's items crosswise.
-    for item_id, n in sorted(Counter(item_id for _, item_id in rows).items()):
-        Item.objects.filter(pk=item_id, is_gold=False).update(lease_count=Greatest(F("lease_count") - n, 0))
-    return len(rows)
+    for item_id, n in sorted(Counter(item_ids).items()):
+        cursor.execute(sql.SLOTS_RETURN, [n, n, item_id])
+    return len(item_ids)
 
 
 def leases_expire(*, now=None, limit: int | None = None) -> int:
     """Return the slots of expired leases to the pool. Safe to run beside claims and submits."""
-    with transaction.atomic(durable=True):
-        return _expire(now or timezone.now(), limit)
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        return _expire(cursor, now or timezone.now(), limit or 1_000_000)
 
 
 MAX_AHEAD = 2  # the item on screen and the one fetched ahead
 
 
 def _candidates(worker, batch_id, gold: bool):
+    """Open work for a worker as a queryset, for counts on pages; the claim itself runs
+    sql.candidate, the same conditions compiled once."""
     mine = Assignment.objects.filter(item=OuterRef("pk"), worker=worker).exclude(status=Assignment.Status.EXPIRED)
     items = Item.objects.filter(batch__status=Status.RUNNING, is_gold=gold).exclude(Exists(mine))
     if batch_id is not None:
@@ -239,56 +264,52 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
     Everything happens in one transaction, with the objects item_payload needs loaded alongside."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
     now = timezone.now()
-    with transaction.atomic(durable=True):
-        live = Assignment.objects.filter(worker=worker, status=LIVE, expires_at__gt=now, batch__status=Status.RUNNING)
-        if batch_id is not None:
-            live = live.filter(batch_id=batch_id)
-        own = list(live.select_related("batch", "item__example__dataset").order_by("claimed_at", "pk")[:MAX_AHEAD])
+    at = sql.db_datetime(now)
+    one_batch = batch_id is not None
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute(sql.own_live_leases(one_batch), [worker.pk, at, *([batch_id] if one_batch else [])])
+        own = cursor.fetchall()
         if own and (not ahead or len(own) >= MAX_AHEAD):
-            return own[-1] if ahead else own[0]
+            row = own[-1] if ahead else own[0]
+            return _lease(row[0], row[1], row[2], worker.pk, row[3], row[4], row[5], row[6], row[7:])
 
         gold_rate = 0.0
-        if batch_id is not None:
-            info = Batch.objects.filter(pk=batch_id).values_list("status", "gold_rate", "quota_per_worker").first()
+        if one_batch:
+            cursor.execute(sql.BATCH_INFO, [batch_id])
+            info = cursor.fetchone()
             if info is None or info[0] != Status.RUNNING:
                 return None
             gold_rate, quota = info[1], info[2]
-            if quota is not None and Judgment.objects.filter(batch_id=batch_id, worker=worker).count() >= quota:
-                return None
+            if quota is not None:
+                cursor.execute(sql.JUDGMENTS_BY_WORKER, [batch_id, worker.pk])
+                if cursor.fetchone()[0] >= quota:
+                    return None
         # Lazy reclaim: expired leases give their slots back before we look for one.
-        _expire(now, limit=100)
+        _expire(cursor, now, limit=100)
 
-        item = None
+        row = None
+        params = sql.candidate_params(worker.pk, batch_id)
         # Gold controls are mixed in at the batch's rate (only when one batch is asked for).
         for gold in [True, False] if gold_rate > 0 and random.random() < gold_rate else [False]:
-            expired_own = Assignment.objects.filter(item=OuterRef("pk"), worker=worker, status=Assignment.Status.EXPIRED)
-            item = (
-                _candidates(worker, batch_id, gold)
-                .annotate(reclaim=Exists(expired_own))
-                .select_for_update(of=("self",), **_skip_locked())
-                .select_related("batch", "example__dataset")
-                .first()
-            )
-            if item is not None:
+            cursor.execute(sql.candidate(gold, one_batch), params)
+            row = cursor.fetchone()
+            if row is not None:
                 break
-        if item is None:
+        if row is None:
             return None
-        expires = now + timedelta(seconds=item.batch.lease_seconds)
-        if item.reclaim:
-            Assignment.objects.filter(item=item, worker=worker).update(status=LIVE, claimed_at=now, expires_at=expires)
-            assignment = Assignment.objects.get(item=item, worker=worker)
+        item_id, item_batch_id, example_id, is_gold, *payload, reclaim = row
+        expires = now + timedelta(seconds=payload[-1])
+        if reclaim:
+            cursor.execute(sql.LEASE_REACTIVATE, [at, sql.db_datetime(expires), item_id, worker.pk])
         else:
-            assignment = Assignment.objects.create(
-                item=item, worker=worker, batch_id=item.batch_id, claimed_at=now, expires_at=expires
-            )
-        if not item.is_gold:
-            Item.objects.filter(pk=item.pk).update(lease_count=F("lease_count") + 1)
-        assignment.item = item
-        assignment.batch = item.batch
-        return assignment
+            cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, sql.db_datetime(expires)])
+        assignment_id = cursor.fetchone()[0]
+        if not is_gold:
+            cursor.execute(sql.LEASE_COUNT_UP, [item_id])
+        return _lease(assignment_id, item_id, item_batch_id, worker.pk, now, expires, example_id, is_gold, payload)
 
 
-def _validated(item: Item, relevance, answer, ambiguous) -> tuple[int, str, bool]:
+def _validated(fmt: str, example_fields: dict, relevance, answer, ambiguous) -> tuple[int, str, bool]:
     if isinstance(relevance, bool) or not isinstance(relevance, int | str):
         raise ApplicationError("relevance: expected a whole number from 1 to 5", {"field": "relevance"})
     try:
@@ -299,7 +320,7 @@ def _validated(item: Item, relevance, answer, ambiguous) -> tuple[int, str, bool
         ) from None
     if not 1 <= relevance <= 5:
         raise ApplicationError(f"relevance: {relevance} is outside 1..5", {"field": "relevance"})
-    choices = release.record_choices(item.example.dataset.format, item.example.__dict__)
+    choices = release.record_choices(fmt, example_fields)
     if answer not in choices:
         raise ApplicationError(
             f"answer: {answer!r} is not among the choices {', '.join(repr(c) for c in choices)}",
@@ -330,88 +351,73 @@ def judgment_submit(
 
 
 def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> Judgment:
-    with transaction.atomic(durable=True):
-        assignment = (
-            Assignment.objects.select_for_update(of=("self",))
-            .select_related("batch")
-            .filter(pk=assignment_id, worker=worker)
-            .first()
-        )
-        if assignment is None:
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute(sql.SUBMIT_LOCK, [assignment_id, worker.pk])
+        row = cursor.fetchone()
+        if row is None:
             raise ApplicationError("No such assignment of yours.", status_code=404)
-        if assignment.status == Assignment.Status.SUBMITTED:
-            judgment = Judgment.objects.get(assignment=assignment)
+        (status, item_id, batch_id, claimed_at, expires_at, batch_status, overlap, lease_seconds,
+         is_gold, judgment_count, lease_count, question, pronouns, fmt) = row  # fmt: skip
+        if status == Assignment.Status.SUBMITTED:
+            judgment = Judgment.objects.get(assignment_id=assignment_id)
             if key and judgment.idempotency_key == key:
                 return judgment
             raise Conflict("You already judged this item.", {"judgment": judgment.pk})
-        batch = assignment.batch
-        if batch.status == Status.COMPLETED:
+        if batch_status == Status.COMPLETED:
             raise Conflict(
                 "This batch is already complete: every item has its judgments. Your answer was not recorded."
             )
-        if batch.status != Status.RUNNING:
-            raise Conflict(f"The batch is {batch.status}; judgments are not accepted now.")
-        if assignment.status == Assignment.Status.SKIPPED:
+        if batch_status != Status.RUNNING:
+            raise Conflict(f"The batch is {batch_status}; judgments are not accepted now.")
+        if status == Assignment.Status.SKIPPED:
             raise Conflict("You skipped this item.")
-
-        item = Item.objects.select_for_update().select_related("example__dataset").get(pk=assignment.item_id)
-        relevance, answer, ambiguous = _validated(item, relevance, answer, ambiguous)
+        example_fields = {"question": question, "pronoun_options": sql.json_value(pronouns)}
+        relevance, answer, ambiguous = _validated(fmt, example_fields, relevance, answer, ambiguous)
         now = timezone.now()
-        held = assignment.status == LIVE
-        if not item.is_gold:
-            others = item.lease_count - (1 if held else 0)
-            if item.judgment_count + others >= batch.overlap:
+        at = sql.db_datetime(now)
+        held = status == LIVE
+        claimed_at, expires_at = sql.aware(claimed_at), sql.aware(expires_at)
+        if not is_gold:
+            others = lease_count - (1 if held else 0)
+            if judgment_count + others >= overlap:
                 raise Conflict(
-                    f"Your lease on this item expired at {assignment.expires_at:%H:%M:%S} UTC and its slot "
+                    f"Your lease on this item expired at {expires_at:%H:%M:%S} UTC and its slot "
                     "was taken by another worker. Your answer was not recorded; please take the next item.",
-                    {"expired_at": assignment.expires_at.isoformat()},
+                    {"expired_at": expires_at.isoformat()},
                 )
+        comment = (comment or "").strip()
+        seconds = max(0.0, (now - claimed_at).total_seconds())
         # Unique (item, worker) backs this up; the assignment's row lock makes a clash impossible here.
-        judgment = Judgment.objects.create(
-            item=item,
-            worker=worker,
-            assignment=assignment,
-            batch=batch,
-            relevance=relevance,
-            answer=answer,
-            ambiguous=ambiguous,
-            comment=(comment or "").strip(),
-            seconds=max(0.0, (now - assignment.claimed_at).total_seconds()),
-            submitted_at=now,
-            idempotency_key=key,
+        cursor.execute(
+            sql.JUDGMENT_INSERT,
+            [item_id, worker.pk, assignment_id, batch_id, relevance, answer, ambiguous, comment, seconds, at, key],
         )
-        assignment.status = Assignment.Status.SUBMITTED
-        assignment.save(update_fields=["status"])
+        judgment = Judgment(
+            id=cursor.fetchone()[0], item_id=item_id, worker_id=worker.pk, assignment_id=assignment_id,
+            batch_id=batch_id, relevance=relevance, answer=answer, ambiguous=ambiguous, comment=comment,
+            seconds=seconds, submitted_at=now, idempotency_key=key,
+        )  # fmt: skip
+        judgment._state.adding, judgment._state.db = False, connection.alias
         # The item fetched ahead starts being worked on now: time on task, and its lease, run from here.
-        Assignment.objects.filter(worker=worker, batch=batch, status=LIVE).update(
-            claimed_at=now, expires_at=now + timedelta(seconds=batch.lease_seconds)
+        expires = sql.db_datetime(now + timedelta(seconds=lease_seconds))
+        cursor.execute(
+            sql.ASSIGNMENTS_AFTER_SUBMIT,
+            [assignment_id, assignment_id, at, assignment_id, expires, assignment_id, worker.pk, batch_id],
         )
         # judgment_count always equals the item's judgment rows; gold items have no k (their leases
         # are not counted) and never complete: they do not count toward the batch's completion.
-        item.judgment_count += 1
-        if not item.is_gold:
+        judgment_count += 1
+        completed = None
+        if not is_gold:
             if held:
-                item.lease_count -= 1
-            item.completed_at = now if item.judgment_count >= batch.overlap else None
-        item.save(update_fields=["judgment_count", "lease_count", "completed_at"])
-        if item.completed_at:
-            _batch_complete_if_done(batch.pk, now)
-        transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
+                lease_count -= 1
+            completed = now if judgment_count >= overlap else None
+        cursor.execute(sql.ITEM_COUNTERS, [judgment_count, lease_count, sql.db_datetime(completed) if completed else None, item_id])
+        if completed:
+            cursor.execute(sql.BATCH_LOCK, [batch_id])
+            cursor.execute(sql.BATCH_COMPLETE, [at, batch_id, batch_id, overlap])
+        transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch_id))
     return judgment
-
-
-def _batch_complete_if_done(batch_id: int, now) -> None:
-    # Completions take the batch lock in turn, so the last of two racing completions sees the other.
-    # NO KEY UPDATE: a plain FOR UPDATE would also conflict with the KEY SHARE lock that every
-    # claim's and submit's INSERT takes on the batch row (foreign keys), serialising the whole
-    # batch behind each completing submit's commit.
-    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
-    if batch.status != Status.RUNNING:
-        return
-    if not Item.objects.filter(batch_id=batch_id, is_gold=False, judgment_count__lt=batch.overlap).exists():
-        batch.status = Status.COMPLETED
-        batch.completed_at = now
-        batch.save(update_fields=["status", "completed_at"])
 
 
 def assignment_skip(*, assignment_id: int, worker) -> None:

@@ -278,15 +278,16 @@ def test_k_above_the_possible_workers_is_allowed_but_shown_at_risk(researcher):
 def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_num_queries):
     # Counts include the SAVEPOINT and RELEASE that the test's own transaction adds around each
     # durable block (in production these are BEGIN and COMMIT). Claim: own lease, batch, lazy
-    # expiry, locked candidate with everything item_payload needs, insert, counter. Submit: locked
-    # assignment, locked item, insert, assignment status, the lease fetched ahead, counters.
+    # expiry, locked candidate with everything item_payload needs, insert, counter. Submit: the
+    # assignment and its item locked together, insert, assignment status with the lease fetched
+    # ahead in one statement, counters.
     batch = running_batch(researcher, [persona_dataset(rows=5)])
     (w,) = workers(1)
     with django_assert_num_queries(8):
         a = services.assignment_claim_next(worker=w, batch=batch.pk)
     with django_assert_num_queries(3):
         assert services.assignment_claim_next(worker=w, batch=batch.pk).pk == a.pk
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
     with django_assert_num_queries(0):
         services.item_payload(assignment=a)
