@@ -10,10 +10,12 @@ worker's path: the report page offers to recompute.
 
 import logging
 import time
+from datetime import UTC
+from functools import cache
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,6 +32,11 @@ QUEUE_TIMEOUT_SECONDS = 15 * 60
 
 # Every field but the large per-example table, which only the exports read.
 REPORT_FIELDS = [f.name for f in Report._meta.concrete_fields if f.name not in ("id", "examples")]
+
+
+def _aware(value):
+    # SQLite gives raw cursors naive UTC datetimes.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def broker_runs_tasks() -> bool:
@@ -100,22 +107,39 @@ def report_refresh(*, report: Report) -> Report:
     return report_compute(report=report)
 
 
-def judgments_changed(*, batch_id: int) -> None:
-    """Mark the batch's report, and the reports of its datasets, stale; enqueue a debounced
-    computation where a broker runs tasks. Cheap: a few UPDATEs that usually match no row."""
+@cache  # built on first use, once the app registry is ready
+def subject_reports_sql() -> str:
+    """The reports that a batch's judgments feed: its own and its datasets'. Params: batch, batch."""
     from annotation.models import Batch
 
+    report, batch_datasets = Report._meta.db_table, Batch.datasets.through._meta.db_table
+    return (
+        f"SELECT id, scope, stale, queued_at FROM {report} WHERE (scope = '{Report.Scope.BATCH.value}' AND batch_id = %s) "
+        f"OR (scope = '{Report.Scope.DATASET.value}' AND dataset_id IN (SELECT dataset_id FROM {batch_datasets} WHERE batch_id = %s))"
+    )
+
+
+def judgments_changed(*, batch_id: int) -> None:
+    """Mark the batch's report, and the reports of its datasets, stale; enqueue a debounced
+    computation where a broker runs tasks. This runs after every accepted judgment, so the usual
+    case (reports already stale and queued) is one precompiled SELECT and no write. Reading the
+    flag before setting it is safe: a computation clears the flag before it reads judgments, so a
+    flag still set when this judgment had committed means that computation will see it."""
+    with connection.cursor() as cursor:
+        cursor.execute(subject_reports_sql(), [batch_id, batch_id])
+        rows = cursor.fetchall()
     now = timezone.now()
-    dataset_ids = Batch.datasets.through.objects.filter(batch_id=batch_id).values("dataset_id")
-    subject = Q(scope=Report.Scope.BATCH, batch_id=batch_id) | Q(scope=Report.Scope.DATASET, dataset_id__in=dataset_ids)
-    Report.objects.filter(subject, stale=False).update(stale=True, changed_at=now)
+    fresh = [pk for pk, _, stale, _ in rows if not stale]
+    if fresh:
+        Report.objects.filter(pk__in=fresh, stale=False).update(stale=True, changed_at=now)
     if not broker_runs_tasks():
         return
-    reports = list(Report.objects.filter(subject).only("id", "scope", "queued_at"))
-    if not any(r.scope == Report.Scope.BATCH for r in reports):
+    if not any(scope == Report.Scope.BATCH for _, scope, _, _ in rows):
         Report.objects.get_or_create(scope=Report.Scope.BATCH, batch_id=batch_id)
-        reports = list(Report.objects.filter(subject).only("id", "scope", "queued_at"))
+        with connection.cursor() as cursor:
+            cursor.execute(subject_reports_sql(), [batch_id, batch_id])
+            rows = cursor.fetchall()
     expired = now - timezone.timedelta(seconds=QUEUE_TIMEOUT_SECONDS)
-    for report in reports:
-        if report.queued_at is None or report.queued_at < expired:
-            report_enqueue(report=report)
+    for pk, _, _, queued_at in rows:
+        if queued_at is None or _aware(queued_at) < expired:
+            report_enqueue(report=Report(pk=pk))
