@@ -10,7 +10,6 @@ worker's path: the report page offers to recompute.
 
 import logging
 import time
-from datetime import UTC
 from functools import cache
 
 from celery import current_app
@@ -22,6 +21,7 @@ from django.utils import timezone
 from analysis.assemble import build_report
 from analysis.models import Report
 from analysis.selectors import report_inputs
+from qa.rawsql import aware
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,6 @@ QUEUE_TIMEOUT_SECONDS = 15 * 60
 
 # Every field but the large per-example table, which only the exports read.
 REPORT_FIELDS = [f.name for f in Report._meta.concrete_fields if f.name not in ("id", "examples")]
-
-
-def _aware(value):
-    # SQLite gives raw cursors naive UTC datetimes.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def broker_runs_tasks() -> bool:
@@ -141,5 +136,5 @@ def judgments_changed(*, batch_id: int) -> None:
             rows = cursor.fetchall()
     expired = now - timezone.timedelta(seconds=QUEUE_TIMEOUT_SECONDS)
     for pk, _, _, queued_at in rows:
-        if queued_at is None or _aware(queued_at) < expired:
+        if queued_at is None or aware(queued_at) < expired:
             report_enqueue(report=Report(pk=pk))

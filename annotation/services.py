@@ -26,6 +26,7 @@ from annotation.signals import judgments_changed
 from generation import release
 from generation.models import Dataset, Example
 from qa.errors import ApplicationError, Conflict, NotAllowed
+from qa.rawsql import aware, db_datetime, json_value
 from qa.roles import WORKER, is_researcher, user_add_role
 
 Status = Batch.Status
@@ -207,7 +208,7 @@ def _lease(assignment_id, item_id, batch_id, worker_id, claimed_at, expires_at, 
     """The Assignment a claim returns, with the item, example, dataset and batch that item_payload reads."""
     e_id, question, blank, pronouns, d_id, fmt, behavior, instructions, lease_seconds = payload
     example = _partial(
-        Example, id=e_id, dataset_id=d_id, question=question, sentence_with_blank=blank, pronoun_options=sql.json_value(pronouns)
+        Example, id=e_id, dataset_id=d_id, question=question, sentence_with_blank=blank, pronoun_options=json_value(pronouns)
     )
     example.dataset = _partial(Dataset, id=d_id, format=fmt, behavior=behavior)
     batch = _partial(Batch, id=batch_id, instructions=instructions, lease_seconds=lease_seconds, status=Status.RUNNING)
@@ -216,7 +217,7 @@ def _lease(assignment_id, item_id, batch_id, worker_id, claimed_at, expires_at, 
     assignment = Assignment.from_db(
         connection.alias,
         ["id", "item_id", "worker_id", "batch_id", "status", "claimed_at", "expires_at"],
-        [assignment_id, item_id, worker_id, batch_id, LIVE, sql.aware(claimed_at), sql.aware(expires_at)],
+        [assignment_id, item_id, worker_id, batch_id, LIVE, aware(claimed_at), aware(expires_at)],
     )
     assignment.item, assignment.batch = item, batch
     return assignment
@@ -224,7 +225,7 @@ def _lease(assignment_id, item_id, batch_id, worker_id, claimed_at, expires_at, 
 
 def _expire(cursor, now, limit: int = 1_000_000) -> int:
     """Inside the caller's transaction: mark expired leases and give their slots back."""
-    cursor.execute(sql.EXPIRE, [sql.db_datetime(now), limit])
+    cursor.execute(sql.EXPIRE, [db_datetime(now), limit])
     item_ids = [row[0] for row in cursor.fetchall()]
     # Items in id order, so that two sweeps never wait on each other's items crosswise.
     for item_id, n in sorted(Counter(item_ids).items()):
@@ -264,7 +265,7 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
     Everything happens in one transaction, with the objects item_payload needs loaded alongside."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
     now = timezone.now()
-    at = sql.db_datetime(now)
+    at = db_datetime(now)
     one_batch = batch_id is not None
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         cursor.execute(sql.own_live_leases(one_batch), [worker.pk, at, *([batch_id] if one_batch else [])])
@@ -300,9 +301,9 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
         item_id, item_batch_id, example_id, is_gold, *payload, reclaim = row
         expires = now + timedelta(seconds=payload[-1])
         if reclaim:
-            cursor.execute(sql.LEASE_REACTIVATE, [at, sql.db_datetime(expires), item_id, worker.pk])
+            cursor.execute(sql.LEASE_REACTIVATE, [at, db_datetime(expires), item_id, worker.pk])
         else:
-            cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, sql.db_datetime(expires)])
+            cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, db_datetime(expires)])
         assignment_id = cursor.fetchone()[0]
         if not is_gold:
             cursor.execute(sql.LEASE_COUNT_UP, [item_id])
@@ -371,12 +372,12 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
             raise Conflict(f"The batch is {batch_status}; judgments are not accepted now.")
         if status == Assignment.Status.SKIPPED:
             raise Conflict("You skipped this item.")
-        example_fields = {"question": question, "pronoun_options": sql.json_value(pronouns)}
+        example_fields = {"question": question, "pronoun_options": json_value(pronouns)}
         relevance, answer, ambiguous = _validated(fmt, example_fields, relevance, answer, ambiguous)
         now = timezone.now()
-        at = sql.db_datetime(now)
+        at = db_datetime(now)
         held = status == LIVE
-        claimed_at, expires_at = sql.aware(claimed_at), sql.aware(expires_at)
+        claimed_at, expires_at = aware(claimed_at), aware(expires_at)
         if not is_gold:
             others = lease_count - (1 if held else 0)
             if judgment_count + others >= overlap:
@@ -399,7 +400,7 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
         )  # fmt: skip
         judgment._state.adding, judgment._state.db = False, connection.alias
         # The item fetched ahead starts being worked on now: time on task, and its lease, run from here.
-        expires = sql.db_datetime(now + timedelta(seconds=lease_seconds))
+        expires = db_datetime(now + timedelta(seconds=lease_seconds))
         cursor.execute(
             sql.ASSIGNMENTS_AFTER_SUBMIT,
             [assignment_id, assignment_id, at, assignment_id, expires, assignment_id, worker.pk, batch_id],
@@ -412,7 +413,7 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
             if held:
                 lease_count -= 1
             completed = now if judgment_count >= overlap else None
-        cursor.execute(sql.ITEM_COUNTERS, [judgment_count, lease_count, sql.db_datetime(completed) if completed else None, item_id])
+        cursor.execute(sql.ITEM_COUNTERS, [judgment_count, lease_count, db_datetime(completed) if completed else None, item_id])
         if completed:
             cursor.execute(sql.BATCH_LOCK, [batch_id])
             cursor.execute(sql.BATCH_COMPLETE, [at, batch_id, batch_id, overlap])

@@ -7,16 +7,10 @@ compiled once; they run unchanged on PostgreSQL and SQLite except for the row-lo
 SQLite has no use for (its IMMEDIATE transactions serialise writers). Table and column names come
 from the models, so a renamed table cannot drift from them.
 
-Values in: datetimes pass through `db_datetime` (SQLite stores them as text in one format that
-must compare correctly). Values out: `aware` for datetimes (SQLite gives naive UTC), `json_value`
-for JSON columns (both backends give text to raw cursors).
+Values going in and out convert with qa.rawsql (datetimes, JSON), as the ORM would.
 """
 
-import json
-from datetime import UTC
-
 from django.conf import settings
-from django.db import connection
 
 from annotation.models import Assignment, Batch, Item, Judgment
 from generation.models import Dataset, Example
@@ -40,20 +34,6 @@ COMPLETED = Batch.Status.COMPLETED.value
 def lock(clause: str) -> str:
     """A row-lock clause on PostgreSQL; nothing on SQLite."""
     return f" {clause}" if POSTGRES else ""
-
-
-def db_datetime(value):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def aware(value):
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def json_value(value):
-    return json.loads(value) if isinstance(value, str) else value
 
 
 # What item_payload shows and what a submit validates the answer against: the example's question

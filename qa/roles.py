@@ -8,6 +8,7 @@ from rest_framework.permissions import BasePermission
 
 RESEARCHER = "researcher"
 WORKER = "worker"
+ROLES = (RESEARCHER, WORKER)
 
 
 def has_role(user, role: str) -> bool:

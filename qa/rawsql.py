@@ -1,0 +1,24 @@
+"""Helpers for the few statements written as SQL (hot paths compiled once, see annotation/sql.py):
+values in and out of a raw cursor the way the ORM would convert them, on PostgreSQL and SQLite."""
+
+import json
+from datetime import UTC
+
+from django.db import connection
+
+
+def db_datetime(value):
+    """A datetime as the backend stores it (SQLite: text in the one format that compares right)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def aware(value):
+    """A datetime read back: SQLite gives raw cursors naive UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def json_value(value):
+    """A JSON column read back: both backends give raw cursors its text."""
+    return json.loads(value) if isinstance(value, str) else value
