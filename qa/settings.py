@@ -82,6 +82,12 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            # Server-side binding lets psycopg prepare a statement after its 5th run on a
+            # connection, so PostgreSQL stops planning the hot claim/submit statements anew each
+            # time (planning was most of their database CPU). Turn off behind a transaction-mode
+            # pooler such as PgBouncer < 1.21, which cannot keep prepared statements.
+            DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
