@@ -274,10 +274,17 @@ class AssignmentNextApi(APIView):
         return Response(AssignmentOutputSerializer(services.item_payload(assignment=assignment)).data)
 
 
-class JudgmentOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Judgment
-        fields = ["id", "item", "assignment", "relevance", "answer", "ambiguous", "comment", "seconds", "submitted_at"]
+class JudgmentOutputSerializer(serializers.Serializer):
+    # Declared, not a ModelSerializer: that one introspects the model on every submit.
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    assignment = serializers.IntegerField(source="assignment_id")
+    relevance = serializers.IntegerField()
+    answer = serializers.CharField(trim_whitespace=False)
+    ambiguous = serializers.BooleanField()
+    comment = serializers.CharField()
+    seconds = serializers.FloatField()
+    submitted_at = serializers.DateTimeField()
 
 
 class JudgmentSubmitApi(APIView):
