@@ -77,11 +77,12 @@ def make_accounts(n_workers: int):
     from qa.roles import RESEARCHER, WORKER, user_add_role
 
     User = get_user_model()
-    researcher = User.objects.create_user("bench-researcher", password="x")
+    # Tokens only: no password to hash (PBKDF2 would take a minute for 100 accounts here).
+    researcher = User.objects.create_user("bench-researcher")
     user_add_role(user=researcher, role=RESEARCHER)
     tokens = []
     for i in range(n_workers):
-        user = User.objects.create_user(f"bench-worker-{i}", password="x")
+        user = User.objects.create_user(f"bench-worker-{i}")
         user_add_role(user=user, role=WORKER)
         tokens.append(Token.objects.create(user=user).key)
     return researcher, tokens
