@@ -13,7 +13,6 @@ import secrets
 from collections import Counter
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
@@ -31,10 +30,6 @@ from qa.roles import WORKER, is_researcher, user_add_role
 
 Status = Batch.Status
 LIVE = Assignment.Status.ACTIVE
-
-
-def _skip_locked() -> dict:
-    return {"skip_locked": True} if settings.DB_VENDOR == "postgresql" else {}
 
 
 def _owner_check(batch: Batch, user) -> None:
@@ -138,7 +133,8 @@ def _sample_items(batch: Batch) -> list[Item]:
 
 def _locked_for_change(batch: Batch, user, allowed: tuple[str, ...], refusal: str) -> Batch:
     """The batch row, locked, after checking who asks and that its status allows the change."""
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    # NO KEY UPDATE: claims' and submits' inserts (foreign-key KEY SHARE locks) need not wait on it.
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     _owner_check(batch, user)
     if batch.status not in allowed:
         raise Conflict(refusal.format(status=batch.status))
@@ -164,18 +160,32 @@ def batch_launch(*, batch: Batch, user) -> Batch:
     return _set_status(batch, Status.RUNNING, launched_at=timezone.now())
 
 
-def _release_leases(batch: Batch) -> None:
+def _leases_locked(batch: Batch) -> list[tuple[int, int]]:
+    """Lock the batch's live leases, then their items, each in id order: the order in which a
+    submit takes them (its assignments, then its item), so that pausing or cancelling while
+    workers submit waits for them instead of deadlocking. Call before locking the batch row,
+    which a completing submit takes last."""
+    leases = list(
+        Assignment.objects.filter(batch=batch, status=LIVE).order_by("pk").select_for_update().values_list("pk", "item_id")
+    )
+    item_ids = sorted({item_id for _, item_id in leases})
+    list(Item.objects.filter(pk__in=item_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+    return leases
+
+
+def _release_leases(leases: list[tuple[int, int]]) -> None:
     """Pausing or cancelling hands live leases back; their holders' submissions are then refused."""
-    live = Assignment.objects.filter(batch=batch, status=LIVE)
-    Item.objects.filter(Exists(live.filter(item=OuterRef("pk")))).update(lease_count=0)
-    live.update(status=Assignment.Status.RELEASED)
+    Item.objects.filter(pk__in={item_id for _, item_id in leases}, is_gold=False).update(lease_count=0)
+    Assignment.objects.filter(pk__in=[pk for pk, _ in leases]).update(status=Assignment.Status.RELEASED)
 
 
 @transaction.atomic(durable=True)
 def batch_pause(*, batch: Batch, user) -> Batch:
+    _owner_check(batch, user)
+    leases = _leases_locked(batch)
     refusal = "The batch is {status}; only a running batch can be paused."
     batch = _locked_for_change(batch, user, (Status.RUNNING,), refusal)
-    _release_leases(batch)
+    _release_leases(leases)
     return _set_status(batch, Status.PAUSED)
 
 
@@ -188,9 +198,11 @@ def batch_resume(*, batch: Batch, user) -> Batch:
 
 @transaction.atomic(durable=True)
 def batch_cancel(*, batch: Batch, user) -> Batch:
+    _owner_check(batch, user)
+    leases = _leases_locked(batch)
     open_states = (Status.DRAFT, Status.RUNNING, Status.PAUSED)
     batch = _locked_for_change(batch, user, open_states, "The batch is already {status}.")
-    _release_leases(batch)
+    _release_leases(leases)
     return _set_status(batch, Status.CANCELLED)
 
 
@@ -353,6 +365,7 @@ def judgment_submit(
 
 def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> Judgment:
     with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute(sql.SUBMIT_LEASES_LOCK, [worker.pk, assignment_id, assignment_id])
         cursor.execute(sql.SUBMIT_LOCK, [assignment_id, worker.pk])
         row = cursor.fetchone()
         if row is None:

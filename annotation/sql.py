@@ -119,9 +119,17 @@ LEASE_COUNT_UP = f"UPDATE {ITEM} SET lease_count = lease_count + 1 WHERE id = %s
 
 # --- submit --------------------------------------------------------------------------------------
 
-# The worker's assignment with its batch and item, both rows locked: the assignment so that a
-# second submit of the same one waits and then sees it submitted; the item so that its counters
-# change in turn. Params: assignment, worker.
+# Lock order, everywhere: assignments (in id order), then items, then the batch row. A submit
+# first locks the assignment and the worker's other live lease in the batch (the item fetched
+# ahead, which it updates), so that a second submit of the same one waits and then sees it
+# submitted, and so that pausing, which locks the batch's leases in id order, waits for it
+# instead of deadlocking. Params: worker, assignment, assignment.
+SUBMIT_LEASES_LOCK = (
+    f"SELECT id FROM {ASSIGNMENT} WHERE worker_id = %s AND (id = %s OR (status = '{ACTIVE}' AND "
+    f"batch_id = (SELECT batch_id FROM {ASSIGNMENT} WHERE id = %s))) ORDER BY id" + lock("FOR UPDATE")
+)
+# Then the assignment with its batch and its item, the item locked so that its counters change
+# in turn. Params: assignment, worker.
 SUBMIT_LOCK = (
     "SELECT a.status, a.item_id, a.batch_id, a.claimed_at, a.expires_at, "
     "b.status, b.overlap, b.lease_seconds, i.is_gold, i.judgment_count, i.lease_count, "

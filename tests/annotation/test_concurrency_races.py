@@ -80,3 +80,51 @@ def test_simultaneous_submissions_of_one_assignment_store_one_judgment(researche
     else:
         assert accepted == [("ok", stored[0])]
         assert sorted(code for code, _ in results if code != "ok") == [409] * 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pausing_and_resuming_while_workers_submit_never_deadlocks(researcher):
+    # Pausing locks the batch's leases, then their items, then the batch, in the order a submit
+    # takes them; in the other order PostgreSQL aborted one of the two with a deadlock error.
+    batch = running_batch(researcher, [persona_dataset(rows=60)], overlap=2, lease_seconds=60)
+    team = workers(6)
+    errors, stop = [], threading.Event()
+
+    def work(w):
+        try:
+            while not stop.is_set():
+                a = services.assignment_claim_next(worker=w, batch=batch.pk)
+                ahead = services.assignment_claim_next(worker=w, batch=batch.pk, ahead=True)
+                for lease in (a, ahead):
+                    if lease is None:
+                        continue
+                    try:
+                        services.judgment_submit(
+                            assignment_id=lease.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False
+                        )
+                    except ApplicationError:
+                        pass  # refused while paused: expected
+                if a is None:
+                    time.sleep(0.005)
+        except Exception as exc:  # a deadlock surfaces here as OperationalError
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in team]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(25):
+            services.batch_pause(batch=batch, user=researcher)
+            services.batch_resume(batch=batch, user=researcher)
+    except Exception as exc:
+        errors.append(repr(exc))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    for item in Item.objects.filter(batch=batch):
+        assert item.judgment_count == Judgment.objects.filter(item=item).count() <= 2

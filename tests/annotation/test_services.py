@@ -279,15 +279,15 @@ def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_nu
     # Counts include the SAVEPOINT and RELEASE that the test's own transaction adds around each
     # durable block (in production these are BEGIN and COMMIT). Claim: own lease, batch, lazy
     # expiry, locked candidate with everything item_payload needs, insert, counter. Submit: the
-    # assignment and its item locked together, insert, assignment status with the lease fetched
-    # ahead in one statement, counters.
+    # worker's leases in the batch locked, then the item, insert, assignment status with the lease
+    # fetched ahead in one statement, counters.
     batch = running_batch(researcher, [persona_dataset(rows=5)])
     (w,) = workers(1)
     with django_assert_num_queries(8):
         a = services.assignment_claim_next(worker=w, batch=batch.pk)
     with django_assert_num_queries(3):
         assert services.assignment_claim_next(worker=w, batch=batch.pk).pk == a.pk
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
     with django_assert_num_queries(0):
         services.item_payload(assignment=a)
