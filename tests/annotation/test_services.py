@@ -313,3 +313,24 @@ def test_time_on_task_of_the_item_fetched_ahead_starts_when_the_previous_is_subm
     services.judgment_submit(assignment_id=current.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
     judgment = services.judgment_submit(assignment_id=ahead.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
     assert judgment.seconds < 60
+
+
+def test_the_pages_count_of_open_work_agrees_with_what_a_claim_takes(researcher):
+    # Pages count open work with the ORM queryset _candidates; the claim runs the same conditions
+    # as precompiled SQL. In every state they must pick the same item, and agree on "none left".
+    batch = running_batch(researcher, [persona_dataset(rows=8)], overlap=2)
+    a, b, c = workers(3)
+    for _ in range(3):
+        judge(a, batch)
+    services.assignment_claim_next(worker=b, batch=batch)  # b's live lease counts against k
+    picked = []
+    while True:
+        expected = services._candidates(c, batch.pk, gold=False).first()
+        claimed = services.assignment_claim_next(worker=c, batch=batch)
+        assert (claimed and claimed.item_id) == (expected and expected.pk)
+        if claimed is None:
+            break
+        picked.append(claimed.item_id)
+        services.judgment_submit(assignment_id=claimed.pk, worker=c, relevance=3, answer=" Yes", ambiguous=False)
+    # Every item but one: a's first item is full with a's judgment and b's live lease (k = 2).
+    assert len(picked) == 7
