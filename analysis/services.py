@@ -114,15 +114,20 @@ def subject_reports_sql() -> str:
     )
 
 
+def _subject_reports(batch_id: int) -> list[tuple]:
+    """(id, scope, stale, queued_at) of the reports that the batch's judgments feed."""
+    with connection.cursor() as cursor:
+        cursor.execute(subject_reports_sql(), [batch_id, batch_id])
+        return cursor.fetchall()
+
+
 def judgments_changed(*, batch_id: int) -> None:
     """Mark the batch's report, and the reports of its datasets, stale; enqueue a debounced
     computation where a broker runs tasks. This runs after every accepted judgment, so the usual
     case (reports already stale and queued) is one precompiled SELECT and no write. Reading the
     flag before setting it is safe: a computation clears the flag before it reads judgments, so a
     flag still set when this judgment had committed means that computation will see it."""
-    with connection.cursor() as cursor:
-        cursor.execute(subject_reports_sql(), [batch_id, batch_id])
-        rows = cursor.fetchall()
+    rows = _subject_reports(batch_id)
     now = timezone.now()
     fresh = [pk for pk, _, stale, _ in rows if not stale]
     if fresh:
@@ -131,9 +136,7 @@ def judgments_changed(*, batch_id: int) -> None:
         return
     if not any(scope == Report.Scope.BATCH for _, scope, _, _ in rows):
         Report.objects.get_or_create(scope=Report.Scope.BATCH, batch_id=batch_id)
-        with connection.cursor() as cursor:
-            cursor.execute(subject_reports_sql(), [batch_id, batch_id])
-            rows = cursor.fetchall()
+        rows = _subject_reports(batch_id)
     expired = now - timezone.timedelta(seconds=QUEUE_TIMEOUT_SECONDS)
     for pk, _, _, queued_at in rows:
         if queued_at is None or aware(queued_at) < expired:

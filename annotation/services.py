@@ -226,16 +226,15 @@ def _lease(assignment_id, item_id, batch_id, worker_id, claimed_at, expires_at, 
     batch = _partial(Batch, id=batch_id, instructions=instructions, lease_seconds=lease_seconds, status=Status.RUNNING)
     item = _partial(Item, id=item_id, batch_id=batch_id, example_id=example_id, is_gold=bool(is_gold))
     item.example, item.batch = example, batch
-    assignment = Assignment.from_db(
-        connection.alias,
-        ["id", "item_id", "worker_id", "batch_id", "status", "claimed_at", "expires_at"],
-        [assignment_id, item_id, worker_id, batch_id, LIVE, aware(claimed_at), aware(expires_at)],
-    )
+    assignment = _partial(
+        Assignment, id=assignment_id, item_id=item_id, worker_id=worker_id, batch_id=batch_id, status=LIVE,
+        claimed_at=aware(claimed_at), expires_at=aware(expires_at),
+    )  # fmt: skip
     assignment.item, assignment.batch = item, batch
     return assignment
 
 
-def _expire(cursor, now, limit: int = 1_000_000) -> int:
+def _expire(cursor, now, limit: int) -> int:
     """Inside the caller's transaction: mark expired leases and give their slots back."""
     cursor.execute(sql.EXPIRE, [db_datetime(now), limit])
     item_ids = [row[0] for row in cursor.fetchall()]
@@ -246,7 +245,8 @@ def _expire(cursor, now, limit: int = 1_000_000) -> int:
 
 
 def leases_expire(*, now=None, limit: int | None = None) -> int:
-    """Return the slots of expired leases to the pool. Safe to run beside claims and submits."""
+    """Return the slots of expired leases to the pool (all of them unless limit is given). Safe to
+    run beside claims and submits."""
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         return _expire(cursor, now or timezone.now(), limit or 1_000_000)
 
@@ -406,12 +406,11 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
             sql.JUDGMENT_INSERT,
             [item_id, worker.pk, assignment_id, batch_id, relevance, answer, ambiguous, comment, seconds, at, key],
         )
-        judgment = Judgment(
-            id=cursor.fetchone()[0], item_id=item_id, worker_id=worker.pk, assignment_id=assignment_id,
+        judgment = _partial(
+            Judgment, id=cursor.fetchone()[0], item_id=item_id, worker_id=worker.pk, assignment_id=assignment_id,
             batch_id=batch_id, relevance=relevance, answer=answer, ambiguous=ambiguous, comment=comment,
             seconds=seconds, submitted_at=now, idempotency_key=key,
         )  # fmt: skip
-        judgment._state.adding, judgment._state.db = False, connection.alias
         # The item fetched ahead starts being worked on now: time on task, and its lease, run from here.
         expires = db_datetime(now + timedelta(seconds=lease_seconds))
         cursor.execute(

@@ -10,6 +10,8 @@ from the models, so a renamed table cannot drift from them.
 Values going in and out convert with qa.rawsql (datetimes, JSON), as the ORM would.
 """
 
+from functools import cache
+
 from django.conf import settings
 
 from annotation.models import Assignment, Batch, Item, Judgment
@@ -49,6 +51,7 @@ PAYLOAD_JOINS = (
 # --- claim ---------------------------------------------------------------------------------------
 
 
+@cache  # two variants each: with and without a batch filter (and gold or not)
 def own_live_leases(batch_filter: bool) -> str:
     """The worker's live leases on running batches, oldest first (the one on screen, then the one
     fetched ahead). Params: worker, now[, batch]."""
@@ -78,6 +81,7 @@ SLOTS_RETURN = (
 )
 
 
+@cache
 def candidate(gold: bool, batch_filter: bool) -> str:
     """The next item with an open slot for this worker, locked (skipping items that another claim
     or a submit holds), with the payload's columns. Items closest to completion first, so that a
@@ -128,15 +132,15 @@ SUBMIT_LEASES_LOCK = (
     f"SELECT id FROM {ASSIGNMENT} WHERE worker_id = %s AND (id = %s OR (status = '{ACTIVE}' AND "
     f"batch_id = (SELECT batch_id FROM {ASSIGNMENT} WHERE id = %s))) ORDER BY id" + lock("FOR UPDATE")
 )
-# Then the assignment with its batch and its item, the item locked so that its counters change
-# in turn. Params: assignment, worker.
+# Then the assignment (already locked) with its batch and its item, the item locked so that its
+# counters change in turn. Params: assignment, worker.
 SUBMIT_LOCK = (
     "SELECT a.status, a.item_id, a.batch_id, a.claimed_at, a.expires_at, "
     "b.status, b.overlap, b.lease_seconds, i.is_gold, i.judgment_count, i.lease_count, "
     "e.question, e.pronoun_options, d.format "
     f"FROM {ASSIGNMENT} a JOIN {BATCH} b ON b.id = a.batch_id JOIN {ITEM} i ON i.id = a.item_id "
     f"JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id "
-    "WHERE a.id = %s AND a.worker_id = %s" + lock("FOR UPDATE OF a, i")
+    "WHERE a.id = %s AND a.worker_id = %s" + lock("FOR UPDATE OF i")
 )
 JUDGMENT_INSERT = (
     f"INSERT INTO {JUDGMENT} (item_id, worker_id, assignment_id, batch_id, relevance, answer, ambiguous, "
