@@ -51,7 +51,7 @@ PAYLOAD_JOINS = (
 # --- claim ---------------------------------------------------------------------------------------
 
 
-@cache  # two variants each: with and without a batch filter (and gold or not)
+@cache  # formatted once per variant (with or without a batch filter), not on every claim
 def own_live_leases(batch_filter: bool) -> str:
     """The worker's live leases on running batches, oldest first (the one on screen, then the one
     fetched ahead). Params: worker, now[, batch]."""
@@ -86,7 +86,7 @@ def candidate(gold: bool, batch_filter: bool) -> str:
     """The next item with an open slot for this worker, locked (skipping items that another claim
     or a submit holds), with the payload's columns. Items closest to completion first, so that a
     partial batch yields complete items; `item_open_queue` serves this order for a batch.
-    Params: worker (own expired lease, for reclaim), worker (never twice)[, batch]."""
+    Params: candidate_params(worker, batch)."""
     where = [f"b.status = '{RUNNING}'", "i.is_gold" if gold else "NOT i.is_gold"]
     if batch_filter:
         where.append("i.batch_id = %s")
