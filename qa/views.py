@@ -1,8 +1,8 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
+from qa.health import health_report
 from qa.roles import is_researcher, is_worker
 
 
@@ -17,6 +17,8 @@ def home(request):
 
 
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True, "database": connection.vendor})
+    """{"ok", "database": "ok"|"unreachable", "broker": "ok"|"unreachable"|"eager", "vendor"}; 503
+    when the database, or a configured broker, is unreachable. Quick: the broker check times out
+    after a second."""
+    report, healthy = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
