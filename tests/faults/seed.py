@@ -24,7 +24,7 @@ def main(n_workers: int, items: int, k: int) -> dict:
     call_command("migrate", interactive=False, verbosity=0)
     researcher = get_user_model().objects.create_user("fault-researcher")
     user_add_role(user=researcher, role=RESEARCHER)
-    batch = running_batch(researcher, [persona_dataset(slug="faults", rows=items)], overlap=k)
+    batch = running_batch(researcher, [persona_dataset(slug="faults", rows=items)], overlap=k, sample_size=None)
     tokens = [Token.objects.create(user=user).key for user in workers(n_workers, prefix="fault-w")]
     return {"batch": batch.pk, "tokens": tokens}
 
