@@ -51,9 +51,9 @@ def database_drop(url: str) -> None:
         pass
 
 
-def seed(db_url: str, workers: int, items: int, k: int) -> dict:
+def seed(db_url: str, workers: int, items: int, k: int, judged: int = 0) -> dict:
     env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "qa.settings"}
-    out = subprocess.run([sys.executable, "-m", "tests.faults.seed", str(workers), str(items), str(k)],
+    out = subprocess.run([sys.executable, "-m", "tests.faults.seed", str(workers), str(items), str(k), str(judged)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
