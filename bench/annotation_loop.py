@@ -18,6 +18,11 @@ not mark batches completed, so that one invariant is skipped for it. --server bo
 reference, then the service, and prints service / reference as measured in that run:
 
     .venv/bin/python bench/annotation_loop.py --server both --rate 0
+
+--stack runs the service through the one-command production stack (manage.py serve, what bin/serve
+runs: gunicorn with the same config, a default-queue Celery worker and beat) instead of bare gunicorn:
+
+    .venv/bin/python bench/annotation_loop.py --stack --workers 50,200 --rate 0
 """
 
 import argparse
@@ -289,6 +294,8 @@ def main():
     parser.add_argument("--server", choices=["service", "reference", "both"], default="service",
                         help="What gunicorn runs: the service (qa.wsgi), the bare reference loop (bench/reference_app.py), "
                         "or both on this machine, reference first, with the measured ratio per N.")  # fmt: skip
+    parser.add_argument("--stack", action="store_true",
+                        help="Run the service through manage.py serve (gunicorn, a Celery worker and beat), as bin/serve does.")  # fmt: skip
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_DB)
@@ -322,11 +329,27 @@ def run_server(kind, args, counts, researcher, tokens, measured_reference):
            "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web), "GUNICORN_ACCESSLOG": "",
            "SECURE_COOKIES": "0", "LOG_LEVEL": "WARNING"}  # fmt: skip
     app = {"service": "qa.wsgi", "reference": "bench.reference_app:application"}[kind]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env
-    )
+    if kind == "service" and args.stack:
+        command = [sys.executable, "manage.py", "serve", "--no-migrate", "--no-gpu-worker", "--host", "127.0.0.1",
+                   "--port", str(args.port), "--web", str(args.web), "--concurrency", "1"]  # fmt: skip
+        env["GUNICORN_ACCESSLOG"] = ""
+    else:
+        command = [sys.executable, "-m", "gunicorn", app, "-c", "deploy/gunicorn.conf.py"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
     rates = {}
     try:
+        if kind == "service" and args.stack:
+            deadline = time.monotonic() + 180  # until /healthz reports the database and the broker
+            while True:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=3)
+                    conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                    if conn.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                assert server.poll() is None and time.monotonic() < deadline, "manage.py serve did not become ready"
+                time.sleep(0.5)
         for _ in range(100):
             try:
                 http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/healthz")
@@ -338,7 +361,7 @@ def run_server(kind, args, counts, researcher, tokens, measured_reference):
         warm = Client(args.port, tokens[0])
         for _ in range(20 * args.web):
             warm.post("/api/v1/assignments/next", {"batch": 0})
-        print(f"\n=== server: {kind} ({app}) ===")
+        print(f"\n=== server: {kind} ({app}{', through manage.py serve' if kind == 'service' and args.stack else ''}) ===")
         if kind == "reference":
             print(
                 "  (the reference app does not mark batches completed: that invariant is not checked for it)"
@@ -389,7 +412,7 @@ def run_server(kind, args, counts, researcher, tokens, measured_reference):
                 print(f"  invariants: {'intact' if not problems else problems[:5]}")
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+        server.wait(timeout=60)
         redis.Redis.from_url(BROKER).flushdb()
     return rates
 
