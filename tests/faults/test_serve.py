@@ -40,6 +40,10 @@ def test_serve_runs_the_stack_and_sigterm_leaves_no_process_behind(stack_databas
         names = serve.output
         assert all(f"started {name}" in names for name in ("web", "worker", "gpu-worker", "beat"))
         assert len(serve.web_workers()) == 2
+        commands = [open(f"/proc/{pid}/cmdline").read().replace("\0", " ") for pid in started]
+        gpu = [c for c in commands if "-Q gpu" in c]
+        assert gpu and all("-c 1 --prefetch-multiplier 1" in c for c in gpu)
+        assert any("-Q default" in c for c in commands) and any(" beat " in c for c in commands)
 
         client = Client(serve.url, data["tokens"][0])
         status, body = client.post("/api/v1/assignments/next", {"batch": data["batch"]})
