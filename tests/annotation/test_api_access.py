@@ -85,12 +85,13 @@ def test_a_worker_cannot_skip_another_workers_assignment(api, worker, batch):
     assert Assignment.objects.get(pk=theirs.pk).status == Assignment.Status.ACTIVE
 
 
-def test_a_worker_filters_by_batch_and_gets_204_from_a_batch_they_cannot_reach(api, worker, researcher, batch):
+def test_a_worker_filters_by_batch_gets_204_from_a_paused_batch_and_404_from_a_missing_one(api, worker, researcher, batch):
     client = api(worker)
     paused = running_batch(researcher, [persona_dataset(slug="paused", rows=2)])
     services.batch_pause(batch=paused, user=researcher)
     assert client.post("/api/v1/assignments/next", {"batch": paused.pk}, format="json").status_code == 204
-    assert client.post("/api/v1/assignments/next", {"batch": 999999}, format="json").status_code == 204
+    # A missing batch answers as one the worker may not see: 404, naming nothing.
+    assert client.post("/api/v1/assignments/next", {"batch": 999999}, format="json").status_code == 404
     got = client.post("/api/v1/assignments/next", {"batch": batch.pk}, format="json")
     assert got.status_code == 200 and got.json()["batch"] == batch.pk
 

@@ -256,9 +256,12 @@ def test_bulk_created_workers_get_distinct_names_and_passwords(researcher):
 def test_a_platform_entry_binds_one_worker_to_one_external_id(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=1)])
     first = services.worker_enter_from_platform(batch=batch, external_id="PID1", study_id="S", session_id="X")
-    again = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
+    again = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="X")
     assert first.pk == again.pk
-    assert again.worker_profile.session_id == "Y"
+    with pytest.raises(ApplicationError, match="another browser"):
+        services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
+    proven = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y", proven_user_id=first.pk)
+    assert proven.pk == first.pk and proven.worker_profile.session_id == "Y"
     with pytest.raises(ApplicationError, match="PROLIFIC_PID is missing"):
         services.worker_enter_from_platform(batch=batch, external_id="")
     with pytest.raises(ApplicationError, match="longer than 128"):
@@ -280,10 +283,12 @@ def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_nu
     # durable block (in production these are BEGIN and COMMIT). Claim: own lease, batch, lazy
     # expiry, locked candidate with everything item_payload needs, insert, counter. Submit: the
     # worker's leases in the batch locked, then the item, insert, assignment status with the lease
-    # fetched ahead in one statement, counters.
+    # fetched ahead in one statement, counters. The first claim here also reads which batches the
+    # worker may work in (their roles and profile: 2 queries, once per user object); over the API
+    # token authentication loads these with the user (tests/qa/test_authentication.py pins that).
     batch = running_batch(researcher, [persona_dataset(rows=5)])
     (w,) = workers(1)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         a = services.assignment_claim_next(worker=w, batch=batch.pk)
     with django_assert_num_queries(3):
         assert services.assignment_claim_next(worker=w, batch=batch.pk).pk == a.pk
