@@ -17,7 +17,8 @@ Who may see which batches
     an in-house annotation team working across researchers; an operator who wants it narrower
     sets the account's creator in the admin.
   Batches entered through a link count for every kind of account.
-  A batch outside this set is a 404 to the worker on every page and endpoint, and never appears
+  Drafts are open to no worker. A batch outside this set is a 404 to the worker on every page and
+  endpoint (the same answer as a batch that does not exist), and never appears
   in a list. The claim's SQL (annotation.sql, entitled) applies the same rule from the
   parameters worker_scope gives, which the API's token authentication loads with the user.
 """
@@ -102,8 +103,9 @@ def worker_entitled(*, worker, batch_id_field: str = "pk") -> Q:
 
 
 def worker_batches(*, worker) -> QuerySet[Batch]:
-    """Every batch (any status) this worker may see: the one worker-side batch scope."""
-    return Batch.objects.filter(worker_entitled(worker=worker))
+    """Every batch this worker may see: the one worker-side batch scope. Drafts are never shown
+    to workers (not even their name): a draft has not been opened to anyone."""
+    return Batch.objects.exclude(status=Batch.Status.DRAFT).filter(worker_entitled(worker=worker))
 
 
 def worker_is_participant(*, worker) -> bool:
