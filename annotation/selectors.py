@@ -32,7 +32,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
-from qa.roles import WORKER, is_researcher
+from qa.roles import RESEARCHER, WORKER, is_researcher
 
 ACTIVE_WINDOW = timedelta(minutes=10)
 PLATFORM = "prolific"  # WorkerProfile.platform of crowd-platform participants
@@ -181,11 +181,24 @@ def _planned_size(batch: Batch) -> int:
 
 
 def _eligible_workers(batch: Batch) -> int | None:
-    """Worker accounts that could still judge this batch; None when a public entry link has been
-    used (anyone may join through it, so there is no ceiling)."""
-    if batch.launched_at and get_user_model().objects.filter(worker_profile__entry_batch=batch).exists():
+    """Worker accounts that may judge this batch (the rule of the module docstring); None when a
+    public entry link has been used (anyone may join through it, so there is no ceiling)."""
+    if batch.launched_at and BatchEntry.objects.filter(batch=batch).exists():
         return None
-    return get_user_model().objects.filter(Q(groups__name=WORKER) | Q(is_superuser=True)).distinct().count()
+    User = get_user_model()
+    researchers = User.objects.filter(groups__name=RESEARCHER).values("pk")
+    deployment_wide = ~Q(pk__in=researchers) & (
+        Q(worker_profile__isnull=True)
+        | (Q(worker_profile__created_by__isnull=True) & ~Q(worker_profile__platform=PLATFORM))
+    )
+    entitled = (
+        Q(is_superuser=True)
+        | (Q(pk=batch.owner_id) & Q(pk__in=researchers))
+        | (Q(worker_profile__created_by_id=batch.owner_id) & ~Q(pk__in=researchers))
+        | deployment_wide
+    )
+    workers = User.objects.filter(Q(groups__name=WORKER) | Q(is_superuser=True)).filter(entitled)
+    return workers.values("pk").distinct().count()
 
 
 def batch_worker_table(*, batch: Batch) -> list[dict]:
