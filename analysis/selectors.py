@@ -14,15 +14,14 @@ from django.db.models.functions import Cast
 
 from analysis.assemble import ReportInputs
 from analysis.models import Report
+from annotation import selectors as annotation_selectors
 from annotation.models import Batch, Item, Judgment
 from generation.models import Dataset, Example
 
 
 def batches_visible_to(*, user):
-    """Researchers see the batches they own; admins all."""
-    if user.is_superuser:
-        return Batch.objects.all()
-    return Batch.objects.filter(owner=user)
+    """The batches whose reports a researcher may see: annotation.selectors.batch_list_for decides."""
+    return annotation_selectors.batch_list_for(user=user)
 
 
 def dataset_report_visible(*, user, dataset: Dataset) -> bool:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from annotation.models import Assignment, Batch, Item, Judgment, WorkerProfile
+from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
 
 
 @admin.register(Batch)
@@ -37,3 +37,10 @@ class WorkerProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "platform", "external_id", "study_id", "created_at"]
     search_fields = ["user__username", "external_id"]
     raw_id_fields = ["user", "entry_batch", "created_by"]
+
+
+@admin.register(BatchEntry)
+class BatchEntryAdmin(admin.ModelAdmin):
+    list_display = ["worker", "batch", "created_at"]
+    search_fields = ["worker__username", "batch__name"]
+    raw_id_fields = ["worker", "batch"]

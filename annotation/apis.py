@@ -16,11 +16,12 @@ from rest_framework.views import APIView
 from annotation import selectors, services
 from annotation.models import Batch, Judgment
 from generation.models import Dataset
+from qa.errors import ApplicationError
 from qa.roles import IsResearcher, IsWorker
 
 
 def batch_for_request(request, id: int) -> Batch:
-    """The one place where batches are scoped: owners see theirs, admins all, others get 404."""
+    """A batch of the researcher's (annotation.selectors.batch_list_for decides); others get 404."""
     return get_object_or_404(selectors.batch_list_for(user=request.user), pk=id)
 
 
@@ -266,10 +267,12 @@ class AssignmentNextApi(APIView):
     def post(self, request):
         data = self.AssignmentNextInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assignment = services.assignment_claim_next(
-            worker=request.user, batch=data.validated_data.get("batch"), ahead=data.validated_data["ahead"]
-        )
+        batch_id = data.validated_data.get("batch")
+        assignment = services.assignment_claim_next(worker=request.user, batch=batch_id, ahead=data.validated_data["ahead"])
         if assignment is None:
+            # Only now (off the hot path): a batch this worker may not see is a 404, as on the pages.
+            if batch_id is not None and selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id) is None:
+                raise ApplicationError(f"batch: no batch {batch_id} of yours", {"field": "batch"}, status_code=404)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentOutputSerializer(services.item_payload(assignment=assignment)).data)
 

@@ -177,3 +177,23 @@ class WorkerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.platform or 'account'})"
+
+
+class BatchEntry(models.Model):
+    """A crowd-platform participant's entry into a batch through its link: the batches such a
+    participant may work in (annotation.selectors.worker_batches), and the platform's SESSION_ID of
+    that entry, which a later entry from another browser must repeat (see worker_enter_from_platform)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="entries")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batch_entries")
+    session_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "batch entries"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "worker"], name="batch_entry_unique_worker"),
+        ]
+
+    def __str__(self):
+        return f"{self.worker} entered {self.batch_id}"

@@ -1,22 +1,131 @@
-"""Reads of the annotation app: batch lists, live progress, worker tables."""
+"""Reads of the annotation app: batch lists, live progress, worker tables, and the one place that
+decides who may see which batches (batch_list_for for researchers, worker_batches for workers).
+
+Who may see which batches
+- A researcher sees and manages the batches they own; an admin (superuser) all of them. Every
+  researcher-facing page and API (annotation, analysis) scopes batches with batch_list_for
+  (analysis.selectors.batches_visible_to delegates to it).
+- A worker sees, opens and claims in the batches they are entitled to (worker_batches):
+  * an admin: every batch;
+  * a researcher who also holds the worker role: the batches they own;
+  * a crowd-platform participant (WorkerProfile.platform "prolific"): only the batches they
+    entered through that batch's entry link (BatchEntry rows), one account per participant id;
+  * an account a researcher made (bulk-created or through an invite, WorkerProfile.created_by):
+    the batches of that researcher;
+  * an account with no creator (made by an admin in the Django admin or with createsuperuser-like
+    tools, so trusted by the deployment's operator): every batch of the deployment. This keeps
+    an in-house annotation team working across researchers; an operator who wants it narrower
+    sets the account's creator in the admin.
+  Batches entered through a link count for every kind of account.
+  Drafts are open to no worker. A batch outside this set is a 404 to the worker on every page and
+  endpoint (the same answer as a batch that does not exist), and never appears
+  in a list. The claim's SQL (annotation.sql, entitled) applies the same rule from the
+  parameters worker_scope gives, which the API's token authentication loads with the user.
+"""
 
 import statistics
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from annotation.models import Assignment, Batch, Item, Judgment
-from qa.roles import WORKER
+from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
+from qa.roles import RESEARCHER, WORKER, is_researcher
 
 ACTIVE_WINDOW = timedelta(minutes=10)
+PLATFORM = "prolific"  # WorkerProfile.platform of crowd-platform participants
 
 
 def batch_list_for(*, user) -> QuerySet[Batch]:
-    """The batches a researcher owns; an admin sees all."""
+    """The batches a researcher owns; an admin sees all. The one researcher-side batch scope."""
     batches = Batch.objects.all() if user.is_superuser else Batch.objects.filter(owner=user)
     return batches.select_related("owner").prefetch_related("datasets").order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class WorkerScope:
+    """Besides the batches a worker entered through a link: every batch, or one owner's batches."""
+
+    every_batch: bool
+    owner_id: int | None
+
+    def sql_params(self, worker_id: int) -> list:
+        """The parameters of annotation.sql.ENTITLED, in its order."""
+        return [self.every_batch, self.owner_id, worker_id]
+
+
+def worker_scope_of(*, is_superuser: bool, researcher: bool, user_id: int, platform: str | None, created_by_id) -> WorkerScope:
+    """The rule of the module docstring, from the few facts it needs."""
+    if is_superuser:
+        return WorkerScope(True, None)
+    if researcher:
+        return WorkerScope(False, user_id)
+    if platform == PLATFORM:
+        return WorkerScope(False, None)
+    if created_by_id is not None:
+        return WorkerScope(False, created_by_id)
+    return WorkerScope(True, None)
+
+
+def worker_scope(*, worker) -> WorkerScope:
+    """The worker's scope, cached on the user object (API token authentication sets it from the
+    query that loads the user; otherwise one query for the profile)."""
+    scope = getattr(worker, "_worker_scope", None)
+    if scope is None:
+        profile = None
+        if not worker.is_superuser:
+            profile = WorkerProfile.objects.filter(user_id=worker.pk).values_list("platform", "created_by_id").first()
+        platform, created_by_id = profile or (None, None)
+        scope = worker_scope_of(
+            is_superuser=worker.is_superuser,
+            researcher=is_researcher(worker),
+            user_id=worker.pk,
+            platform=platform,
+            created_by_id=created_by_id,
+        )
+        worker._worker_scope = scope
+    return scope
+
+
+def worker_entitled(*, worker, batch_id_field: str = "pk") -> Q:
+    """A filter on a queryset whose batch id is batch_id_field: the batches the worker is entitled to.
+    The ORM twin of annotation.sql.ENTITLED."""
+    scope = worker_scope(worker=worker)
+    if scope.every_batch:
+        return Q()
+    owner_field = "owner_id" if batch_id_field == "pk" else batch_id_field.removesuffix("_id") + "__owner_id"
+    entered = Exists(BatchEntry.objects.filter(batch_id=OuterRef(batch_id_field), worker_id=worker.pk))
+    if scope.owner_id is not None:
+        return Q(entered) | Q(**{owner_field: scope.owner_id})
+    return Q(entered)
+
+
+def worker_batches(*, worker) -> QuerySet[Batch]:
+    """Every batch this worker may see: the one worker-side batch scope. Drafts are never shown
+    to workers (not even their name): a draft has not been opened to anyone."""
+    return Batch.objects.exclude(status=Batch.Status.DRAFT).filter(worker_entitled(worker=worker))
+
+
+def worker_is_participant(*, worker) -> bool:
+    """A crowd-platform participant: entitled only to the batches they entered through a link."""
+    scope = worker_scope(worker=worker)
+    return not scope.every_batch and scope.owner_id is None
+
+
+def worker_batch_or_none(*, worker, batch_id) -> Batch | None:
+    """The batch, if this worker may see it; None (the caller's 404) if it does not exist or not for them."""
+    return worker_batches(worker=worker).filter(pk=batch_id).first()
+
+
+def quota_used(*, worker, batch: Batch) -> int:
+    """Judgments given plus live leases held in the batch: what its quota_per_worker bounds."""
+    given = Judgment.objects.filter(batch=batch, worker=worker).count()
+    held = Assignment.objects.filter(
+        batch=batch, worker=worker, status=Assignment.Status.ACTIVE, expires_at__gt=timezone.now()
+    ).count()
+    return given + held
 
 
 def _median(values) -> float | None:
@@ -72,11 +181,24 @@ def _planned_size(batch: Batch) -> int:
 
 
 def _eligible_workers(batch: Batch) -> int | None:
-    """Worker accounts that could still judge this batch; None when a public entry link has been
-    used (anyone may join through it, so there is no ceiling)."""
-    if batch.launched_at and get_user_model().objects.filter(worker_profile__entry_batch=batch).exists():
+    """Worker accounts that may judge this batch (the rule of the module docstring); None when a
+    public entry link has been used (anyone may join through it, so there is no ceiling)."""
+    if batch.launched_at and BatchEntry.objects.filter(batch=batch).exists():
         return None
-    return get_user_model().objects.filter(Q(groups__name=WORKER) | Q(is_superuser=True)).distinct().count()
+    User = get_user_model()
+    researchers = User.objects.filter(groups__name=RESEARCHER).values("pk")
+    deployment_wide = ~Q(pk__in=researchers) & (
+        Q(worker_profile__isnull=True)
+        | (Q(worker_profile__created_by__isnull=True) & ~Q(worker_profile__platform=PLATFORM))
+    )
+    entitled = (
+        Q(is_superuser=True)
+        | (Q(pk=batch.owner_id) & Q(pk__in=researchers))
+        | (Q(worker_profile__created_by_id=batch.owner_id) & ~Q(pk__in=researchers))
+        | deployment_wide
+    )
+    workers = User.objects.filter(Q(groups__name=WORKER) | Q(is_superuser=True)).filter(entitled)
+    return workers.values("pk").distinct().count()
 
 
 def batch_worker_table(*, batch: Batch) -> list[dict]:
@@ -109,7 +231,7 @@ def batches_with_work_for(*, worker) -> list[Batch]:
 
     now = timezone.now()
     result = []
-    for batch in Batch.objects.filter(status=Batch.Status.RUNNING).order_by("-launched_at"):
+    for batch in worker_batches(worker=worker).filter(status=Batch.Status.RUNNING).order_by("-launched_at"):
         holds = Assignment.objects.filter(
             batch=batch, worker=worker, status=Assignment.Status.ACTIVE, expires_at__gt=now
         ).exists()
@@ -126,4 +248,7 @@ def worker_progress(*, worker, batch: Batch | None = None) -> dict:
     if batch is not None:
         judgments = judgments.filter(batch=batch)
     open_items = _candidates(worker, batch.pk if batch else None, gold=False).count()
+    if batch is not None and batch.quota_per_worker is not None:
+        # What the quota still allows, beside the items held (which the caller adds back).
+        open_items = min(open_items, max(0, batch.quota_per_worker - quota_used(worker=worker, batch=batch)))
     return {"done": judgments.count(), "left_estimate": open_items}

@@ -9,6 +9,7 @@ transaction mode serialises writers; unique (item, worker) constraints are the l
 """
 
 import random
+import re
 import secrets
 from collections import Counter
 from datetime import timedelta
@@ -19,8 +20,9 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from annotation import sql
-from annotation.models import Assignment, Batch, Item, Judgment, WorkerProfile
+from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
 from annotation.sampling import stratified_sample
+from annotation.selectors import PLATFORM, quota_used, worker_entitled, worker_scope
 from annotation.signals import judgments_changed
 from generation import release
 from generation.models import Dataset, Example
@@ -256,11 +258,18 @@ MAX_AHEAD = 2  # the item on screen and the one fetched ahead
 
 def _candidates(worker, batch_id, gold: bool):
     """Open work for a worker as a queryset, for counts on pages; the claim itself runs
-    sql.candidate, the same conditions compiled once."""
+    sql.candidate, the same conditions compiled once (and the same quota check first)."""
     mine = Assignment.objects.filter(item=OuterRef("pk"), worker=worker).exclude(status=Assignment.Status.EXPIRED)
     items = Item.objects.filter(batch__status=Status.RUNNING, is_gold=gold).exclude(Exists(mine))
+    items = items.filter(worker_entitled(worker=worker, batch_id_field="batch_id"))
     if batch_id is not None:
         items = items.filter(batch_id=batch_id)
+        batch = Batch.objects.filter(pk=batch_id).only("quota_per_worker").first()
+        if batch is not None and batch.quota_per_worker is not None:
+            if quota_used(worker=worker, batch=batch) >= batch.quota_per_worker:
+                return items.none()
+    else:
+        items = items.filter(batch__quota_per_worker__isnull=True)
     if not gold:
         # completed_at is set exactly when judgment_count reaches k: it lets item_open_queue serve this.
         items = items.filter(completed_at__isnull=True, judgment_count__lt=F("batch__overlap") - F("lease_count"))
@@ -279,8 +288,12 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
     now = timezone.now()
     at = db_datetime(now)
     one_batch = batch_id is not None
+    scope = worker_scope(worker=worker)  # loaded with the user by token authentication
     with transaction.atomic(durable=True), connection.cursor() as cursor:
-        cursor.execute(sql.own_live_leases(one_batch), [worker.pk, at, *([batch_id] if one_batch else [])])
+        cursor.execute(
+            sql.own_live_leases(one_batch),
+            [worker.pk, at, *([batch_id] if one_batch else []), *scope.sql_params(worker.pk)],
+        )
         own = cursor.fetchall()
         if own and (not ahead or len(own) >= MAX_AHEAD):
             row = own[-1] if ahead else own[0]
@@ -294,14 +307,17 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
                 return None
             gold_rate, quota = info[1], info[2]
             if quota is not None:
-                cursor.execute(sql.JUDGMENTS_BY_WORKER, [batch_id, worker.pk])
+                # Judgments given and leases held (the item fetched ahead too) never pass the quota.
+                if sql.POSTGRES:
+                    cursor.execute(sql.WORKER_LOCK, [worker.pk])
+                cursor.execute(sql.QUOTA_USED, [batch_id, worker.pk, batch_id, worker.pk, at])
                 if cursor.fetchone()[0] >= quota:
                     return None
         # Lazy reclaim: expired leases give their slots back before we look for one.
         _expire(cursor, now, limit=100)
 
         row = None
-        params = sql.candidate_params(worker.pk, batch_id)
+        params = sql.candidate_params(worker.pk, batch_id, scope)
         # Gold controls are mixed in at the batch's rate (only when one batch is asked for).
         for gold in [True, False] if gold_rate > 0 and random.random() < gold_rate else [False]:
             cursor.execute(sql.candidate(gold, one_batch), params)
@@ -366,7 +382,7 @@ def judgment_submit(
 def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> Judgment:
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         cursor.execute(sql.SUBMIT_LEASES_LOCK, [worker.pk, assignment_id, assignment_id])
-        cursor.execute(sql.SUBMIT_LOCK, [assignment_id, worker.pk])
+        cursor.execute(sql.SUBMIT_LOCK, [assignment_id, worker.pk, *worker_scope(worker=worker).sql_params(worker.pk)])
         row = cursor.fetchone()
         if row is None:
             raise ApplicationError("No such assignment of yours.", status_code=404)
@@ -436,7 +452,11 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
 def assignment_skip(*, assignment_id: int, worker) -> None:
     """Hand the item back; it is never offered to this worker again."""
     with transaction.atomic(durable=True):
-        assignment = Assignment.objects.select_for_update().filter(pk=assignment_id, worker=worker).first()
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .filter(worker_entitled(worker=worker, batch_id_field="batch_id"), pk=assignment_id, worker=worker)
+            .first()
+        )
         if assignment is None:
             raise ApplicationError("No such assignment of yours.", status_code=404)
         if assignment.status == Assignment.Status.SUBMITTED:
@@ -521,36 +541,91 @@ def workers_bulk_create(*, created_by, count: int | None = None, usernames: list
     return created
 
 
-def worker_enter_from_platform(*, batch: Batch, external_id: str, study_id: str = "", session_id: str = ""):
-    """The worker bound to a crowd-platform id (Prolific's PROLIFIC_PID), created on first entry."""
-    external_id = (external_id or "").strip()
-    if not external_id:
-        raise ApplicationError("PROLIFIC_PID is missing from the link.", {"field": "PROLIFIC_PID"})
-    if len(external_id) > 128:
-        raise ApplicationError("PROLIFIC_PID is longer than 128 characters.", {"field": "PROLIFIC_PID"})
-    User = get_user_model()
-    with transaction.atomic(durable=True):
-        profile = (
-            WorkerProfile.objects.select_related("user")
-            .filter(platform="prolific", external_id=external_id)
-            .first()
+PLATFORM_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+CLOSED = {
+    Status.DRAFT: "This study has not started yet.",
+    Status.PAUSED: "This study is paused. Please try again a little later.",
+    Status.COMPLETED: "This study is complete: it needs no more participants.",
+    Status.CANCELLED: "This study has been closed by the researcher.",
+}
+ANOTHER_BROWSER = (
+    "This participant id has already started this study in another browser. Please continue in that "
+    "browser, or open the study again from the platform's own link."
+)
+
+
+def _platform_field(name: str, value: str, required: bool) -> str:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ApplicationError(f"{name} is missing from the link.", {"field": name})
+        return ""
+    if "{" in value or "%" in value:
+        raise ApplicationError(
+            f"{name}: the link still holds the platform's placeholder instead of a value. "
+            "The study's URL on the platform must let the platform fill it in.",
+            {"field": name},
         )
-        if profile is None:
-            user = User.objects.create_user(username=f"prolific-{secrets.token_hex(6)}")
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-            user_add_role(user=user, role=WORKER)
-            profile = WorkerProfile.objects.create(
-                user=user, platform="prolific", external_id=external_id, entry_batch=batch
+    if len(value) > 128:
+        raise ApplicationError(f"{name} is longer than 128 characters.", {"field": name})
+    if not PLATFORM_ID.fullmatch(value):
+        raise ApplicationError(f"{name}: may only hold letters, digits, _ and -.", {"field": name})
+    return value
+
+
+def worker_enter_from_platform(
+    *, batch: Batch, external_id: str, study_id: str = "", session_id: str = "", proven_user_id: int | None = None
+):
+    """The worker bound to a crowd-platform id (Prolific's PROLIFIC_PID), created on first entry,
+    with an entry into this batch (annotation.selectors: the batches a participant may work in).
+
+    The participant id alone is not a credential (anyone who learns it could type it): an id that
+    already has an account is let in again only with proof that it is the same participant, either
+    proven_user_id (the caller's signed cookie set at first entry, or the session already logged in
+    as them) or, for a batch they entered before, the platform's SESSION_ID of that first entry.
+    Otherwise NotAllowed, and nothing changes. A batch that is not running creates nothing: no
+    account, no entry (a returning participant of it still gets their account, for its end page)."""
+    external_id = _platform_field("PROLIFIC_PID", external_id, required=True)
+    study_id = _platform_field("STUDY_ID", study_id, required=False)
+    session_id = _platform_field("SESSION_ID", session_id, required=False)
+    User = get_user_model()
+    try:
+        with transaction.atomic(durable=True):
+            profile = (
+                WorkerProfile.objects.select_related("user")
+                .filter(platform=PLATFORM, external_id=external_id)
+                .first()
             )
-        changed = []
-        for field, value in (("study_id", study_id), ("session_id", session_id)):
-            if value and getattr(profile, field) != value:
-                setattr(profile, field, value[:128])
-                changed.append(field)
-        if changed:
-            profile.save(update_fields=changed)
-    return profile.user
+            if profile is None:
+                if batch.status != Status.RUNNING:
+                    raise Conflict(CLOSED[batch.status], {"status": batch.status})
+                user = User.objects.create_user(username=f"prolific-{secrets.token_hex(6)}")
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                user_add_role(user=user, role=WORKER)
+                WorkerProfile.objects.create(
+                    user=user, platform=PLATFORM, external_id=external_id, entry_batch=batch,
+                    study_id=study_id, session_id=session_id,
+                )  # fmt: skip
+                BatchEntry.objects.create(batch=batch, worker=user, session_id=session_id)
+                return user
+            entry = BatchEntry.objects.filter(batch=batch, worker_id=profile.user_id).first()
+            same_session = entry is not None and entry.session_id != "" and entry.session_id == session_id
+            if proven_user_id != profile.user_id and not same_session:
+                raise NotAllowed(ANOTHER_BROWSER)
+            if entry is None:
+                if batch.status != Status.RUNNING:
+                    raise Conflict(CLOSED[batch.status], {"status": batch.status})
+                BatchEntry.objects.create(batch=batch, worker_id=profile.user_id, session_id=session_id)
+            changed = [f for f, v in (("study_id", study_id), ("session_id", session_id)) if v and getattr(profile, f) != v]
+            for field in changed:
+                setattr(profile, field, study_id if field == "study_id" else session_id)
+            if changed:
+                profile.save(update_fields=changed)
+            return profile.user
+    except IntegrityError:
+        # Two first entries with one id at once: the other one made the account.
+        raise NotAllowed(ANOTHER_BROWSER) from None
 
 
 def worker_create_from_invite(*, invited_by, username: str, password: str):

@@ -13,8 +13,9 @@ Values going in and out convert with qa.rawsql (datetimes, JSON), as the ORM wou
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
-from annotation.models import Assignment, Batch, Item, Judgment
+from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment
 from generation.models import Dataset, Example
 
 POSTGRES = settings.DB_VENDOR == "postgresql"
@@ -25,6 +26,8 @@ ASSIGNMENT = Assignment._meta.db_table
 JUDGMENT = Judgment._meta.db_table
 EXAMPLE = Example._meta.db_table
 DATASET = Dataset._meta.db_table
+ENTRY = BatchEntry._meta.db_table
+USER = get_user_model()._meta.db_table
 
 ACTIVE = Assignment.Status.ACTIVE.value
 SUBMITTED = Assignment.Status.SUBMITTED.value
@@ -48,24 +51,37 @@ PAYLOAD_JOINS = (
     f"JOIN {BATCH} b ON b.id = i.batch_id JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id"
 )
 
+# The batches (b) a worker may work in: annotation.selectors decides who may see which batches and
+# gives these parameters (WorkerScope.sql_params: every batch?, one owner's batches, the worker for
+# the batches they entered through a link); worker_entitled there is the same rule in the ORM.
+ENTITLED = f"(%s OR b.owner_id = %s OR EXISTS (SELECT 1 FROM {ENTRY} en WHERE en.batch_id = b.id AND en.worker_id = %s))"
+
 # --- claim ---------------------------------------------------------------------------------------
 
 
 @cache  # formatted once per variant (with or without a batch filter), not on every claim
 def own_live_leases(batch_filter: bool) -> str:
-    """The worker's live leases on running batches, oldest first (the one on screen, then the one
-    fetched ahead). Params: worker, now[, batch]."""
+    """The worker's live leases on running batches they are entitled to, oldest first (the one on
+    screen, then the one fetched ahead). Params: worker, now[, batch], entitlement."""
     return (
         f"SELECT a.id, a.item_id, a.batch_id, a.claimed_at, a.expires_at, i.example_id, i.is_gold, {PAYLOAD_COLUMNS} "
         f"FROM {ASSIGNMENT} a JOIN {ITEM} i ON i.id = a.item_id {PAYLOAD_JOINS} "
         f"WHERE a.worker_id = %s AND a.status = '{ACTIVE}' AND a.expires_at > %s AND b.status = '{RUNNING}'"
         + (" AND a.batch_id = %s" if batch_filter else "")
+        + f" AND {ENTITLED}"
         + " ORDER BY a.claimed_at, a.id LIMIT 2"
     )
 
 
 BATCH_INFO = f"SELECT status, gold_rate, quota_per_worker FROM {BATCH} WHERE id = %s"
-JUDGMENTS_BY_WORKER = f"SELECT COUNT(*) FROM {JUDGMENT} WHERE batch_id = %s AND worker_id = %s"
+# A batch with a quota: one claim of a worker at a time (two racing requests of one participant
+# would both see room for one more), then what the quota bounds: judgments given plus live leases.
+# NO KEY UPDATE, so that the worker's own inserts (KEY SHARE on the user row) need not wait on it.
+WORKER_LOCK = f"SELECT id FROM {USER} WHERE id = %s" + lock("FOR NO KEY UPDATE")
+QUOTA_USED = (
+    f"SELECT (SELECT COUNT(*) FROM {JUDGMENT} WHERE batch_id = %s AND worker_id = %s) + "
+    f"(SELECT COUNT(*) FROM {ASSIGNMENT} WHERE batch_id = %s AND worker_id = %s AND status = '{ACTIVE}' AND expires_at > %s)"
+)
 
 # Lazy reclaim. The subquery picks (and on PostgreSQL locks, skipping rows another sweep holds) at
 # most `limit` expired leases; the caller hands their slots back item by item, in id order.
@@ -84,12 +100,17 @@ SLOTS_RETURN = (
 @cache
 def candidate(gold: bool, batch_filter: bool) -> str:
     """The next item with an open slot for this worker, locked (skipping items that another claim
-    or a submit holds), with the payload's columns. Items closest to completion first, so that a
-    partial batch yields complete items; `item_open_queue` serves this order for a batch.
-    Params: candidate_params(worker, batch)."""
+    or a submit holds), with the payload's columns, in a batch the worker is entitled to. Items
+    closest to completion first, so that a partial batch yields complete items; `item_open_queue`
+    serves this order for a batch. Without a batch, batches with a quota are left out: their quota
+    is checked (under a lock) only when the batch is asked for by id.
+    Params: candidate_params(worker, batch, scope)."""
     where = [f"b.status = '{RUNNING}'", "i.is_gold" if gold else "NOT i.is_gold"]
     if batch_filter:
         where.append("i.batch_id = %s")
+    else:
+        where.append("b.quota_per_worker IS NULL")
+    where.append(ENTITLED)
     if not gold:
         # completed_at is set exactly when judgment_count reaches k: it lets item_open_queue serve this.
         where.append("i.completed_at IS NULL AND i.judgment_count < b.overlap - i.lease_count")
@@ -105,9 +126,10 @@ def candidate(gold: bool, batch_filter: bool) -> str:
     )
 
 
-def candidate_params(worker_id: int, batch_id: int | None) -> list:
-    # The placeholders' order in the SQL text: the select list's EXISTS, the batch, the NOT EXISTS.
-    return [worker_id, *([batch_id] if batch_id is not None else []), worker_id]
+def candidate_params(worker_id: int, batch_id: int | None, scope) -> list:
+    # The placeholders' order in the SQL text: the select list's EXISTS, the batch, the entitlement,
+    # the NOT EXISTS. scope: annotation.selectors.WorkerScope.
+    return [worker_id, *([batch_id] if batch_id is not None else []), *scope.sql_params(worker_id), worker_id]
 
 
 LEASE_INSERT = (
@@ -133,14 +155,15 @@ SUBMIT_LEASES_LOCK = (
     f"batch_id = (SELECT batch_id FROM {ASSIGNMENT} WHERE id = %s))) ORDER BY id" + lock("FOR UPDATE")
 )
 # Then the assignment (already locked) with its batch and its item, the item locked so that its
-# counters change in turn. Params: assignment, worker.
+# counters change in turn; only in a batch the worker is entitled to. Params: assignment, worker,
+# entitlement.
 SUBMIT_LOCK = (
     "SELECT a.status, a.item_id, a.batch_id, a.claimed_at, a.expires_at, "
     "b.status, b.overlap, b.lease_seconds, i.is_gold, i.judgment_count, i.lease_count, "
     "e.question, e.pronoun_options, d.format "
     f"FROM {ASSIGNMENT} a JOIN {BATCH} b ON b.id = a.batch_id JOIN {ITEM} i ON i.id = a.item_id "
     f"JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id "
-    "WHERE a.id = %s AND a.worker_id = %s" + lock("FOR UPDATE OF i")
+    f"WHERE a.id = %s AND a.worker_id = %s AND {ENTITLED}" + lock("FOR UPDATE OF i")
 )
 JUDGMENT_INSERT = (
     f"INSERT INTO {JUDGMENT} (item_id, worker_id, assignment_id, batch_id, relevance, answer, ambiguous, "

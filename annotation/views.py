@@ -7,7 +7,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,20 @@ def _progress(worker, batch: Batch | None) -> dict:
     return {**progress, "left_estimate": progress["left_estimate"] + held.count()}
 
 
+def _worker_batch(request, batch_id) -> Batch:
+    """The batch, if this worker may see it (annotation.selectors decides); else a 404 that names nothing."""
+    batch = selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id)
+    if batch is None:
+        raise Http404("No such batch.")
+    return batch
+
+
+def _quota_reached(worker, batch: Batch) -> bool:
+    if batch.quota_per_worker is None:
+        return False
+    return Judgment.objects.filter(batch=batch, worker=worker).count() >= batch.quota_per_worker
+
+
 @worker_required
 def worker_home(request):
     batches = selectors.batches_with_work_for(worker=request.user)
@@ -61,8 +75,8 @@ def _label_page(request, batch: Batch | None):
 
 @worker_required
 def label(request, batch_id):
-    batch = get_object_or_404(Batch, pk=batch_id)
-    if batch.status != Batch.Status.RUNNING:
+    batch = _worker_batch(request, batch_id)
+    if batch.status != Batch.Status.RUNNING or _quota_reached(request.user, batch):
         return redirect("worker-done", batch_id=batch.pk)
     return _label_page(request, batch)
 
@@ -76,7 +90,7 @@ def label_any(request):
 
 @worker_required
 def label_progress(request, batch_id):
-    batch = get_object_or_404(Batch, pk=batch_id)
+    batch = _worker_batch(request, batch_id)
     return JsonResponse(_progress(request.user, batch))
 
 
@@ -90,7 +104,7 @@ def worker_done(request, batch_id):
     """The end of a worker's session in a batch. The completion code is shown only to a worker who
     gave at least one judgment and has nothing more to do here (quota reached, no item left, or the
     batch finished or was cancelled): a platform participant cannot fetch it by typing the URL."""
-    batch = get_object_or_404(Batch, pk=batch_id)
+    batch = _worker_batch(request, batch_id)
     progress = _progress(request.user, batch)
     given = Judgment.objects.filter(batch=batch, worker=request.user).count()
     quota_reached = batch.quota_per_worker is not None and given >= batch.quota_per_worker
@@ -107,30 +121,49 @@ def worker_done(request, batch_id):
             "show_code": finished,
             "more_to_do": more_to_do,
             "quota_reached": quota_reached,
+            # A platform participant's session ends here: the code, and no way on to other work.
+            "participant": selectors.worker_is_participant(worker=request.user),
         },
     )
 
 
+PARTICIPANT_COOKIE = "qa_participant"
+PARTICIPANT_COOKIE_SALT = "annotation.platform_entry"
+PARTICIPANT_COOKIE_AGE = 90 * 24 * 3600
+
+
+@never_cache
 def platform_entry(request, token):
-    """Crowd-platform link: ?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=..."""
+    """Crowd-platform link: ?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...
+
+    Re-entry proves it is the same participant with a signed cookie set here at first entry (or the
+    session still logged in as them), or the SESSION_ID of their first entry into this batch: see
+    services.worker_enter_from_platform. The response redirects to a URL without the id, so that
+    it is in no later request line; Django's own request log writes paths without query strings."""
     batch = Batch.objects.filter(entry_token=token).first()
     if batch is None:
         return render(request, "annotation/entry_error.html", {"message": "This study link is not valid."}, status=404)
-    if batch.status == Batch.Status.DRAFT:
-        return render(request, "annotation/entry_error.html", {"message": "This study has not started yet."}, status=409)
+    proven = request.get_signed_cookie(PARTICIPANT_COOKIE, default=None, salt=PARTICIPANT_COOKIE_SALT)
+    if proven is None and request.user.is_authenticated:
+        proven = str(request.user.pk)
     try:
         user = services.worker_enter_from_platform(
             batch=batch,
             external_id=request.GET.get("PROLIFIC_PID", ""),
             study_id=request.GET.get("STUDY_ID", ""),
             session_id=request.GET.get("SESSION_ID", ""),
+            proven_user_id=int(proven) if proven and proven.isdigit() else None,
         )
     except ApplicationError as exc:
-        return render(request, "annotation/entry_error.html", {"message": exc.message}, status=400)
+        return render(request, "annotation/entry_error.html", {"message": exc.message}, status=exc.status_code)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    if batch.status != Batch.Status.RUNNING:
-        return redirect("worker-done", batch_id=batch.pk)
-    return redirect("worker-label", batch_id=batch.pk)
+    target = "worker-done" if batch.status != Batch.Status.RUNNING else "worker-label"
+    response = redirect(target, batch_id=batch.pk)
+    response.set_signed_cookie(
+        PARTICIPANT_COOKIE, str(user.pk), salt=PARTICIPANT_COOKIE_SALT, max_age=PARTICIPANT_COOKIE_AGE,
+        httponly=True, samesite="Lax", secure=request.is_secure(),
+    )  # fmt: skip
+    return response
 
 
 def invite_accept(request, signed):

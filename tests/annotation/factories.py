@@ -75,3 +75,15 @@ def judge(worker, batch=None, relevance=5, answer=None, ambiguous=False):
         answer=answer if answer is not None else (label if isinstance(label, str) else label[0]),
         ambiguous=ambiguous,
     )
+
+
+def participant(batch, pid="p1", session_id="s1"):
+    """A crowd-platform participant who entered through the batch's link."""
+    return services.worker_enter_from_platform(batch=batch, external_id=pid, session_id=session_id)
+
+
+def made_by(researcher, name=None):
+    """A worker account the researcher created (bulk), as the people they recruit themselves get."""
+    kwargs = {"usernames": [name]} if name else {"count": 1}
+    (created,) = services.workers_bulk_create(created_by=researcher, **kwargs)
+    return get_user_model().objects.get(username=created["username"])

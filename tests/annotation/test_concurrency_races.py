@@ -128,3 +128,73 @@ def test_pausing_and_resuming_while_workers_submit_never_deadlocks(researcher):
     assert errors == []
     for item in Item.objects.filter(batch=batch):
         assert item.judgment_count == Judgment.objects.filter(item=item).count() <= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_participants_simultaneous_claims_never_pass_the_quota(researcher):
+    # Eight requests of one participant at once (tabs, retries, the page fetching ahead): each one
+    # sees room for one more item unless claims of one worker in a quota batch take turns.
+    from annotation.models import Assignment
+    from tests.annotation.factories import participant
+
+    batch = running_batch(researcher, [persona_dataset(rows=20)], overlap=1, quota_per_worker=2)
+    w = participant(batch)
+    services.judgment_submit(
+        assignment_id=services.assignment_claim_next(worker=w, batch=batch).pk,
+        worker=w, relevance=3, answer=" Yes", ambiguous=False,
+    )  # fmt: skip
+    results, barrier = [], threading.Barrier(8)
+
+    def claim(i):
+        try:
+            barrier.wait(5)
+            a = services.assignment_claim_next(worker=w, batch=batch.pk, ahead=i % 2 == 0)
+            results.append(a and a.pk)
+        except Exception as exc:  # noqa: BLE001 - any crash is a failure
+            results.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r is None or isinstance(r, int) for r in results), results
+    live = Assignment.objects.filter(worker=w, status=Assignment.Status.ACTIVE).count()
+    assert Judgment.objects.filter(worker=w).count() + live == 2
+    assert len({r for r in results if r is not None}) == 1  # every request got the one lease, or none
+
+
+@pytest.mark.django_db(transaction=True)
+def test_participants_judging_in_parallel_tabs_give_exactly_their_quota(researcher):
+    from tests.annotation.factories import participant
+
+    batch = running_batch(researcher, [persona_dataset(rows=30)], overlap=2, quota_per_worker=5)
+    crowd = [participant(batch, pid=f"p{i}", session_id=f"s{i}") for i in range(3)]
+    errors = []
+
+    def tab(w, i):
+        try:
+            while True:
+                a = services.assignment_claim_next(worker=w, batch=batch.pk, ahead=i % 2 == 1)
+                if a is None:
+                    return
+                try:
+                    services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+                except ApplicationError as exc:
+                    if exc.status_code != 409:  # the other tab submitted it first
+                        errors.append(exc.message)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tab, args=(w, i)) for w in crowd for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for w in crowd:
+        assert Judgment.objects.filter(worker=w, batch=batch).count() == 5

@@ -68,3 +68,15 @@ def test_a_worker_sees_batches_with_work_left_and_their_progress(researcher):
     judge(b, batch)
     assert selectors.batches_with_work_for(worker=a) == []
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.COMPLETED
+
+
+def test_a_batch_counts_as_eligible_only_the_workers_entitled_to_it(researcher, other_researcher, worker):
+    from annotation.selectors import batch_progress
+    from tests.annotation.factories import made_by
+
+    made_by(researcher, "ritas1")
+    made_by(researcher, "ritas2")
+    made_by(other_researcher, "oscars1")
+    batch = running_batch(researcher, [persona_dataset(slug="elig", rows=2)], overlap=5)
+    # wanda (made by an admin: every batch) and rita's two recruits; not oscar's recruit.
+    assert batch_progress(batch=batch)["eligible_workers"] == 3

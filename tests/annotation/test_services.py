@@ -256,9 +256,12 @@ def test_bulk_created_workers_get_distinct_names_and_passwords(researcher):
 def test_a_platform_entry_binds_one_worker_to_one_external_id(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=1)])
     first = services.worker_enter_from_platform(batch=batch, external_id="PID1", study_id="S", session_id="X")
-    again = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
+    again = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="X")
     assert first.pk == again.pk
-    assert again.worker_profile.session_id == "Y"
+    with pytest.raises(ApplicationError, match="another browser"):
+        services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
+    proven = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y", proven_user_id=first.pk)
+    assert proven.pk == first.pk and proven.worker_profile.session_id == "Y"
     with pytest.raises(ApplicationError, match="PROLIFIC_PID is missing"):
         services.worker_enter_from_platform(batch=batch, external_id="")
     with pytest.raises(ApplicationError, match="longer than 128"):
@@ -280,10 +283,12 @@ def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_nu
     # durable block (in production these are BEGIN and COMMIT). Claim: own lease, batch, lazy
     # expiry, locked candidate with everything item_payload needs, insert, counter. Submit: the
     # worker's leases in the batch locked, then the item, insert, assignment status with the lease
-    # fetched ahead in one statement, counters.
+    # fetched ahead in one statement, counters. The first claim here also reads which batches the
+    # worker may work in (their roles and profile: 2 queries, once per user object); over the API
+    # token authentication loads these with the user (tests/qa/test_authentication.py pins that).
     batch = running_batch(researcher, [persona_dataset(rows=5)])
     (w,) = workers(1)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         a = services.assignment_claim_next(worker=w, batch=batch.pk)
     with django_assert_num_queries(3):
         assert services.assignment_claim_next(worker=w, batch=batch.pk).pk == a.pk
@@ -334,3 +339,52 @@ def test_the_pages_count_of_open_work_agrees_with_what_a_claim_takes(researcher)
         services.judgment_submit(assignment_id=claimed.pk, worker=c, relevance=3, answer=" Yes", ambiguous=False)
     # Every item but one: a's first item is full with a's judgment and b's live lease (k = 2).
     assert len(picked) == 7
+
+
+@pytest.mark.parametrize(
+    "persona, entitled",
+    [
+        ("participant of rita's batch", {"rita"}),
+        ("made by rita", {"rita", "rita quota"}),
+        ("made by oscar", {"oscar"}),
+        ("made by an admin", {"rita", "oscar", "rita quota"}),
+        ("rita with the worker role", {"rita", "rita quota"}),
+        ("superuser", {"rita", "oscar", "rita quota"}),
+    ],
+)
+def test_the_claim_and_the_pages_pick_the_same_item_for_every_kind_of_worker(
+    researcher, other_researcher, django_user_model, persona, entitled
+):
+    # The same item, and the same "none left", from the pages' _candidates and the claim's SQL for
+    # each kind of account, asking for each batch and for any batch; the batches a worker could
+    # claim in are exactly those they are entitled to, and a quota batch gives one item (quota 1).
+    from qa.roles import WORKER, user_add_role
+    from tests.annotation.factories import made_by, participant
+
+    batches = {
+        "rita": running_batch(researcher, [persona_dataset(rows=3)], overlap=1, name="rita"),
+        "oscar": running_batch(other_researcher, [persona_dataset(slug="o", rows=3)], overlap=1, name="oscar"),
+        "rita quota": running_batch(
+            researcher, [persona_dataset(slug="q", rows=3)], overlap=1, name="rita quota", quota_per_worker=1
+        ),
+    }
+    w = {
+        "participant of rita's batch": lambda: participant(batches["rita"]),
+        "made by rita": lambda: made_by(researcher),
+        "made by oscar": lambda: made_by(other_researcher),
+        "made by an admin": lambda: workers(1)[0],
+        "rita with the worker role": lambda: (user_add_role(user=researcher, role=WORKER), researcher)[1],
+        "superuser": lambda: django_user_model.objects.create_superuser("root", password="pw"),
+    }[persona]()
+    claimed_in = set()
+    for batch_id in [None, *(b.pk for b in batches.values())]:
+        while True:
+            expected = services._candidates(w, batch_id, gold=False).first()
+            claimed = services.assignment_claim_next(worker=w, batch=batch_id)
+            assert (claimed and claimed.item_id) == (expected and expected.pk), (persona, batch_id)
+            if claimed is None:
+                break
+            claimed_in.add(Batch.objects.get(pk=claimed.batch_id).name)
+            services.judgment_submit(assignment_id=claimed.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+    assert claimed_in == entitled
+    assert Judgment.objects.filter(batch=batches["rita quota"]).count() == (1 if "rita quota" in entitled else 0)

@@ -61,3 +61,15 @@ def test_a_deactivated_users_token_is_refused(api, worker):
     response = _client(api, token).post("/api/v1/assignments/next", {}, format="json")
     assert response.status_code == 401
     assert response.json()["error"] == "User inactive or deleted."
+
+
+def test_the_token_query_also_brings_which_batches_a_participant_may_work_in(api, researcher, django_assert_num_queries):
+    from tests.annotation.factories import participant, persona_dataset, running_batch
+
+    batch = running_batch(researcher, [persona_dataset(rows=3)])
+    client = _client(api, Token.objects.create(user=participant(batch)).key)
+    # The token with the user, roles and profile; then the claim's statements (savepoint, own
+    # leases, batch, lazy expiry, candidate, insert, counter, release): none for the entitlement.
+    with django_assert_num_queries(9):
+        response = client.post("/api/v1/assignments/next", {"batch": batch.pk}, format="json")
+    assert response.status_code == 200 and response.json()["batch"] == batch.pk
