@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from annotation import sql
+from annotation import bounds, sql
 from annotation.models import Assignment, Batch, Item, Judgment, WorkerProfile
 from annotation.sampling import stratified_sample
 from annotation.signals import judgments_changed
@@ -65,14 +65,15 @@ def batch_create(
     datasets = list(datasets)
     if not datasets:
         raise ApplicationError("datasets: choose at least one dataset", {"field": "datasets"})
-    if sample_size is not None and sample_size < 1:
-        raise ApplicationError("sample_size: must be at least 1, or empty for all", {"field": "sample_size"})
-    if not 1 <= overlap <= 50:
-        raise ApplicationError(f"overlap: {overlap} is outside 1..50", {"field": "overlap"})
-    if lease_seconds < 1:
-        raise ApplicationError("lease_seconds: must be at least 1", {"field": "lease_seconds"})
-    if not 0.0 <= gold_rate <= 1.0:
-        raise ApplicationError(f"gold_rate: {gold_rate} is outside 0..1", {"field": "gold_rate"})
+    if sample_size is not None:
+        bounds.SAMPLE_SIZE.check("sample_size", sample_size)
+    bounds.OVERLAP.check("overlap", overlap)
+    bounds.LEASE_SECONDS.check("lease_seconds", lease_seconds)
+    bounds.GOLD_RATE.check("gold_rate", gold_rate)
+    if seed is not None:
+        bounds.SEED.check("seed", seed)
+    if quota_per_worker is not None:
+        bounds.QUOTA_PER_WORKER.check("quota_per_worker", quota_per_worker)
     unlabelled = [d.slug for d in datasets if d.format == release.OCCUPATIONS]
     if unlabelled:
         raise ApplicationError(
@@ -331,8 +332,8 @@ def _validated(fmt: str, example_fields: dict, relevance, answer, ambiguous) -> 
         raise ApplicationError(
             f"relevance: {relevance!r} is not a number from 1 to 5", {"field": "relevance"}
         ) from None
-    if not 1 <= relevance <= 5:
-        raise ApplicationError(f"relevance: {relevance} is outside 1..5", {"field": "relevance"})
+    if not bounds.RELEVANCE.low <= relevance <= bounds.RELEVANCE.high:
+        raise ApplicationError(bounds.RELEVANCE.message("relevance"), {"field": "relevance"})
     choices = release.record_choices(fmt, example_fields)
     if answer not in choices:
         raise ApplicationError(
@@ -484,8 +485,7 @@ def workers_bulk_create(*, created_by, count: int | None = None, usernames: list
     if (count is None) == (usernames is None):
         raise ApplicationError("Give either count or usernames.")
     if count is not None:
-        if not 1 <= count <= 1000:
-            raise ApplicationError(f"count: {count} is outside 1..1000", {"field": "count"})
+        bounds.WORKER_COUNT.check("count", count)
         prefix = "worker"
         taken = set(User.objects.filter(username__startswith=prefix).values_list("username", flat=True))
         usernames, n = [], 1
