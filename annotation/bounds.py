@@ -13,3 +13,4 @@ QUOTA_PER_WORKER = Bound(1, 1_000_000)  # judgments per worker (PositiveIntegerF
 WORKER_COUNT = Bound(1, 1000)  # accounts made in one request
 RELEVANCE = Bound(1, 5)
 INVITES = Bound(1, 100)  # invite links made at once on the workers page
+MEAN_RELEVANCE = Bound(float(RELEVANCE.low), float(RELEVANCE.high), integer=False)  # thresholds on a mean rating
