@@ -7,6 +7,8 @@ import json
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -215,6 +217,7 @@ class BatchJudgmentsExportApi(APIView):
         return super().perform_content_negotiation(request, force=True)
 
 
+@method_decorator(never_cache, name="dispatch")  # the response holds passwords: no cache may keep it
 class WorkersCreateApi(APIView):
     permission_classes = [IsResearcher]
 

@@ -105,4 +105,4 @@ def eager_celery():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's cost is the point in production and pure waiting in tests that make many accounts.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "qa.hashers.GeneratedPasswordHasher"]
