@@ -49,7 +49,7 @@ class BatchListCreateApi(APIView):
 
     class BatchCreateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
-        datasets = serializers.ListField(child=ID.drf(), min_length=1)
+        datasets = serializers.ListField(child=ID.drf(), min_length=1, max_length=bounds.DATASETS_PER_BATCH)
         sample_size = bounds.SAMPLE_SIZE.drf(allow_null=True, required=False, default=100)
         overlap = bounds.OVERLAP.drf(default=3)
         lease_seconds = bounds.LEASE_SECONDS.drf(default=900)
@@ -62,6 +62,7 @@ class BatchListCreateApi(APIView):
             child=inline_serializer("GoldExample", {"example": ID.drf(), "answer": serializers.CharField(trim_whitespace=False)}),
             required=False,
             default=list,
+            max_length=bounds.GOLD_EXAMPLES_PER_BATCH,
         )
 
     @extend_schema(responses=BatchOutputSerializer(many=True))
@@ -223,7 +224,9 @@ class WorkersCreateApi(APIView):
 
     class WorkersCreateInputSerializer(serializers.Serializer):
         count = bounds.WORKER_COUNT.drf(required=False)
-        usernames = serializers.ListField(child=serializers.CharField(max_length=150), required=False, min_length=1)
+        usernames = serializers.ListField(
+            child=serializers.CharField(max_length=150), required=False, min_length=1, max_length=bounds.WORKER_COUNT.high
+        )
 
         def validate(self, attrs):
             if ("count" in attrs) == ("usernames" in attrs):

@@ -45,6 +45,8 @@ class BatchForm(forms.Form):
         """'1234, Yes' -> {"example": 1234, "answer": " Yes"}: the answer matched to the example's
         own choices, ignoring case and the release's leading space."""
         lines = [(n, line.strip()) for n, line in enumerate(self.cleaned_data["gold"].splitlines(), 1) if line.strip()]
+        if len(lines) > bounds.GOLD_EXAMPLES_PER_BATCH:
+            raise forms.ValidationError(f"At most {bounds.GOLD_EXAMPLES_PER_BATCH} gold controls in one batch.")
         parsed = []
         for n, line in lines:
             match = re.fullmatch(r"(\d+)\s*[,;\t ]\s*(.+)", line)

@@ -67,6 +67,12 @@ def batch_create(
     datasets = list(datasets)
     if not datasets:
         raise ApplicationError("datasets: choose at least one dataset", {"field": "datasets"})
+    if len(datasets) > bounds.DATASETS_PER_BATCH:
+        raise ApplicationError(f"datasets: at most {bounds.DATASETS_PER_BATCH} in one batch", {"field": "datasets"})
+    if gold_examples and len(gold_examples) > bounds.GOLD_EXAMPLES_PER_BATCH:
+        raise ApplicationError(
+            f"gold_examples: at most {bounds.GOLD_EXAMPLES_PER_BATCH} in one batch", {"field": "gold_examples"}
+        )
     if sample_size is not None:
         bounds.SAMPLE_SIZE.check("sample_size", sample_size)
     bounds.OVERLAP.check("overlap", overlap)
@@ -498,7 +504,8 @@ def workers_bulk_create(*, created_by, count: int | None = None, usernames: list
         cleaned = [accounts.username_clean(raw, field="usernames") for raw in usernames if str(raw or "").strip()]
         if not cleaned:
             raise ApplicationError("usernames: no names given", {"field": "usernames"})
-        bounds.WORKER_COUNT.check("usernames", len(cleaned))
+        if len(cleaned) > bounds.WORKER_COUNT.high:
+            raise ApplicationError(f"usernames: at most {bounds.WORKER_COUNT.high} names at once", {"field": "usernames"})
     accounts.usernames_check_free(cleaned, field="usernames")
     passwords = [_password() for _ in cleaned]
     try:

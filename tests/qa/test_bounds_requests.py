@@ -114,3 +114,23 @@ def test_a_validated_export_threshold_outside_1_to_5_is_a_400(api, researcher, e
 def test_dataset_ids_with_unicode_digits_in_the_new_batch_link_are_ignored(client, researcher):
     client.force_login(researcher)
     assert client.get("/batches/new?datasets=1,²,3").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"datasets": list(range(1, 502))}, "datasets"),
+        ({"gold_examples": [{"example": 1, "answer": "Yes"}] * 10_001}, "gold_examples"),
+    ],
+)
+def test_lists_a_new_batch_carries_are_bounded_too(api, researcher, payload, field):
+    response = api(researcher).post("/api/v1/batches/", {"name": "x", "datasets": [1], **payload}, format="json")
+    assert response.status_code == 400 and response.json()["error"].startswith(field)
+    assert not Batch.objects.exists()
+
+
+def test_more_than_a_thousand_names_at_once_is_a_400(api, researcher, django_user_model):
+    names = [f"name{i}" for i in range(1001)]
+    response = api(researcher).post("/api/v1/workers", {"usernames": names}, format="json")
+    assert response.status_code == 400 and response.json()["error"].startswith("usernames")
+    assert not django_user_model.objects.filter(username__startswith="name").exists()
