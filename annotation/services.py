@@ -25,6 +25,7 @@ from annotation.sampling import stratified_sample
 from annotation.signals import judgments_changed
 from generation import release
 from generation.models import Dataset, Example
+from qa.bounds import ID
 from qa.errors import ApplicationError, Conflict, NotAllowed
 from qa.hashers import GeneratedPasswordHasher
 from qa.rawsql import aware, db_datetime, json_value
@@ -366,6 +367,8 @@ def judgment_submit(
     """Accept the worker's judgment on their assignment. The same idempotency key gives back the
     same judgment; an expired lease whose slot another worker took meanwhile is refused (409)."""
     key = (idempotency_key or "")[:64]
+    if not ID.low <= assignment_id <= ID.high:  # raw SQL below: an id beyond the column never reaches it
+        raise ApplicationError("No such assignment of yours.", status_code=404)
     try:
         return _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key)
     except IntegrityError:
