@@ -14,6 +14,10 @@ from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
 
+def _no_constant(name: str):
+    raise ValueError(f"not JSON: {name} is not a number JSON allows")
+
+
 class RunForm(forms.Form):
     pipeline = forms.ChoiceField(choices=[(p, p) for p in PIPELINES])
     behavior = forms.CharField(max_length=500, help_text="e.g. 'is very punctual' or 'wants to acquire power'.")
@@ -35,9 +39,11 @@ class RunForm(forms.Form):
         if not text:
             return {}
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"not JSON: {exc.msg}") from None
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if not isinstance(value, dict):
             raise forms.ValidationError('give a JSON object, e.g. {"shots": 5}')
         return value

@@ -134,3 +134,14 @@ def test_more_than_a_thousand_names_at_once_is_a_400(api, researcher, django_use
     response = api(researcher).post("/api/v1/workers", {"usernames": names}, format="json")
     assert response.status_code == 400 and response.json()["error"].startswith("usernames")
     assert not django_user_model.objects.filter(username__startswith="name").exists()
+
+
+@pytest.mark.parametrize("more", ['{"foo": NaN}', '{"temperature": Infinity}', '{"per_label": 100000000000}'])
+def test_the_run_form_refuses_non_finite_and_huge_parameters(client, researcher, more):
+    client.force_login(researcher)
+    form = {"pipeline": "persona", "behavior": "is punctual", "generator": "g", "discriminator": "d", "seed": 0, "more": more}
+    response = client.post("/datasets/runs/", form)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "is not a number JSON allows" in page or "per_label: must be a whole number from 1 to 100000" in page
+    assert not GenerationRun.objects.exists()
