@@ -2,6 +2,7 @@
 a researcher reaches the reports of batches they own (admins all)."""
 
 import json
+import math
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -22,7 +23,9 @@ from analysis.selectors import (
     validated_lines,
 )
 from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
+from annotation.bounds import MEAN_RELEVANCE as MIN_RELEVANCE
 from generation.models import Dataset
+from qa.bounds import ID
 from qa.errors import ApplicationError
 from qa.roles import IsResearcher
 
@@ -220,7 +223,11 @@ class ValidatedExportApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("min_relevance", float, description="Mean relevance at least this (default 3)."),
+            OpenApiParameter(
+                "min_relevance",
+                {"type": "number", "minimum": MIN_RELEVANCE.low, "maximum": MIN_RELEVANCE.high},
+                description="Mean relevance at least this (default 3).",
+            ),
             OpenApiParameter("majority_agrees", bool, description="Majority gives the label (default true)."),
             OpenApiParameter("majority_not_ambiguous", bool, description="Majority says unambiguous (default true)."),
             OpenApiParameter("complete_only", bool, description="Only items with k judgments (default true)."),
@@ -238,7 +245,10 @@ class ValidatedExportApi(APIView):
         try:
             min_relevance = float(params.get("min_relevance", 3))
         except ValueError:
-            raise ApplicationError("min_relevance must be a number from 1 to 5") from None
+            min_relevance = None
+        if min_relevance is None or not math.isfinite(min_relevance):
+            raise ApplicationError(MIN_RELEVANCE.message("min_relevance"), {"field": "min_relevance"})
+        MIN_RELEVANCE.check("min_relevance", min_relevance)
         lines = validated_lines(
             report=report,
             min_relevance=min_relevance,
@@ -266,10 +276,10 @@ def side_summary(request, batch_id, dataset_id) -> tuple[str, dict]:
 
 
 class CompareInputSerializer(serializers.Serializer):
-    left_batch = serializers.IntegerField(required=False)
-    left_dataset = serializers.IntegerField(required=False)
-    right_batch = serializers.IntegerField(required=False)
-    right_dataset = serializers.IntegerField(required=False)
+    left_batch = ID.drf(required=False)
+    left_dataset = ID.drf(required=False)
+    right_batch = ID.drf(required=False)
+    right_dataset = ID.drf(required=False)
 
 
 class CompareApi(APIView):

@@ -79,6 +79,16 @@ def report_refresh_view(request, kind: str, pk: int):
     return redirect("report-page", kind=kind, pk=pk)
 
 
+def _compare_side(value: str) -> tuple[int, int | None] | None:
+    """'12:3' -> (12, 3), '12:' -> (12, None); None for anything else (no int() of what was typed)."""
+    batch_id, _, dataset_id = value.partition(":")
+    if not (batch_id.isascii() and batch_id.isdecimal() and len(batch_id) <= 18):
+        return None
+    if dataset_id and not (dataset_id.isascii() and dataset_id.isdecimal() and len(dataset_id) <= 18):
+        return None
+    return int(batch_id), int(dataset_id) if dataset_id else None
+
+
 @researcher_required
 def compare_page(request):
     batches = list(batches_visible_to(user=request.user).order_by("-id"))
@@ -97,11 +107,16 @@ def compare_page(request):
     result = None
     left, right = request.GET.get("left", ""), request.GET.get("right", "")
     if left and right:
+        parsed = {name: _compare_side(value) for name, value in (("left", left), ("right", right))}
+        if bad := [name for name, side in parsed.items() if side is None]:
+            value = left if bad[0] == "left" else right
+            error = f"{bad[0]}: {value[:40]!r} is not a batch id and a dataset id, such as 12:3 (or 12: for all datasets)."
+            context = {"choices": choices, "left": left, "right": right, "result": None, "error": error}
+            return render(request, "analysis/compare.html", context, status=400)
         sides = []
-        for value in (left, right):
-            batch_id, _, dataset_id = value.partition(":")
-            report = ready.get(int(batch_id)) if batch_id.isdigit() else None
-            summary = report and report_summary(report=report, dataset_id=int(dataset_id) if dataset_id else None)
+        for batch_id, dataset_id in parsed.values():
+            report = ready.get(batch_id)
+            summary = report and report_summary(report=report, dataset_id=dataset_id)
             if not summary:
                 raise Http404
             sides.append(summary)

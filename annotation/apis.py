@@ -7,15 +7,18 @@ import json
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import selectors, services
+from annotation import bounds, selectors, services
 from annotation.models import Batch, Judgment
 from generation.models import Dataset
+from qa.bounds import ID
 from qa.errors import ApplicationError
 from qa.roles import IsResearcher, IsWorker
 
@@ -47,19 +50,20 @@ class BatchListCreateApi(APIView):
 
     class BatchCreateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
-        datasets = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-        sample_size = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=100)
-        overlap = serializers.IntegerField(min_value=1, max_value=50, default=3)
-        lease_seconds = serializers.IntegerField(min_value=1, default=900)
+        datasets = serializers.ListField(child=ID.drf(), min_length=1, max_length=bounds.DATASETS_PER_BATCH)
+        sample_size = bounds.SAMPLE_SIZE.drf(allow_null=True, required=False, default=100)
+        overlap = bounds.OVERLAP.drf(default=3)
+        lease_seconds = bounds.LEASE_SECONDS.drf(default=900)
         instructions = serializers.CharField(allow_blank=True, required=False, default="")
-        gold_rate = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
-        seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+        gold_rate = bounds.GOLD_RATE.drf(default=0.0)
+        seed = bounds.SEED.drf(required=False, allow_null=True, default=None)
         completion_url = serializers.URLField(required=False, allow_blank=True, default="")
-        quota_per_worker = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+        quota_per_worker = bounds.QUOTA_PER_WORKER.drf(required=False, allow_null=True, default=None)
         gold_examples = serializers.ListField(
-            child=inline_serializer("GoldExample", {"example": serializers.IntegerField(), "answer": serializers.CharField(trim_whitespace=False)}),
+            child=inline_serializer("GoldExample", {"example": ID.drf(), "answer": serializers.CharField(trim_whitespace=False)}),
             required=False,
             default=list,
+            max_length=bounds.GOLD_EXAMPLES_PER_BATCH,
         )
 
     @extend_schema(responses=BatchOutputSerializer(many=True))
@@ -215,12 +219,15 @@ class BatchJudgmentsExportApi(APIView):
         return super().perform_content_negotiation(request, force=True)
 
 
+@method_decorator(never_cache, name="dispatch")  # the response holds passwords: no cache may keep it
 class WorkersCreateApi(APIView):
     permission_classes = [IsResearcher]
 
     class WorkersCreateInputSerializer(serializers.Serializer):
-        count = serializers.IntegerField(min_value=1, max_value=1000, required=False)
-        usernames = serializers.ListField(child=serializers.CharField(max_length=150), required=False, min_length=1)
+        count = bounds.WORKER_COUNT.drf(required=False)
+        usernames = serializers.ListField(
+            child=serializers.CharField(max_length=150), required=False, min_length=1, max_length=bounds.WORKER_COUNT.high
+        )
 
         def validate(self, attrs):
             if ("count" in attrs) == ("usernames" in attrs):
@@ -255,7 +262,7 @@ class AssignmentNextApi(APIView):
     permission_classes = [IsWorker]
 
     class AssignmentNextInputSerializer(serializers.Serializer):
-        batch = serializers.IntegerField(required=False, allow_null=True)
+        batch = ID.drf(required=False, allow_null=True)
         ahead = serializers.BooleanField(
             required=False, default=False, help_text="Fetch the following item while keeping the current one."
         )
@@ -294,7 +301,7 @@ class JudgmentSubmitApi(APIView):
     permission_classes = [IsWorker]
 
     class JudgmentInputSerializer(serializers.Serializer):
-        relevance = serializers.IntegerField(min_value=1, max_value=5)
+        relevance = bounds.RELEVANCE.drf()
         answer = serializers.CharField(trim_whitespace=False, max_length=200)
         ambiguous = serializers.BooleanField()
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

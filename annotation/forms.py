@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.db.models import Count
 
+from annotation import bounds
 from generation import release
 from generation.models import Dataset, Example
 
@@ -21,15 +22,13 @@ class BatchForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 12}),
         help_text="Ctrl-click or Cmd-click to choose several.",
     )
-    sample_size = forms.IntegerField(
-        min_value=1, required=False, initial=100, help_text="Examples per dataset, stratified by label; empty for all."
+    sample_size = bounds.SAMPLE_SIZE.form(
+        required=False, initial=100, help_text="Examples per dataset, stratified by label; empty for all."
     )
-    overlap = forms.IntegerField(min_value=1, max_value=50, initial=3, help_text="Workers per example (k).")
-    lease_minutes = forms.FloatField(min_value=0.1, initial=15, help_text="How long a worker holds an item.")
+    overlap = bounds.OVERLAP.form(initial=3, help_text="Workers per example (k).")
+    lease_minutes = bounds.LEASE_MINUTES.form(initial=15, help_text="How long a worker holds an item.")
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown.")
-    gold_rate = forms.FloatField(
-        min_value=0, max_value=1, initial=0, help_text="Share of items that are gold controls, e.g. 0.05."
-    )
+    gold_rate = bounds.GOLD_RATE.form(initial=0, help_text="Share of items that are gold controls, e.g. 0.05.")
     gold = forms.CharField(
         label="Gold controls",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "1234, Yes\n5678, (B)"}),
@@ -37,8 +36,8 @@ class BatchForm(forms.Form):
         help_text="One a line: an example id and its correct answer. Workers see them like any item; "
         "their accuracy on them is shown per worker.",
     )
-    seed = forms.IntegerField(required=False, help_text="Empty: a random seed, stored with the batch.")
-    quota_per_worker = forms.IntegerField(min_value=1, required=False, help_text="Most judgments per worker.")
+    seed = bounds.SEED.form(required=False, help_text="Empty: a random seed, stored with the batch.")
+    quota_per_worker = bounds.QUOTA_PER_WORKER.form(required=False, help_text="Most judgments per worker.")
     completion_url = forms.URLField(required=False, assume_scheme="https", help_text="Crowd platform URL for finished workers.")
 
 
@@ -46,6 +45,8 @@ class BatchForm(forms.Form):
         """'1234, Yes' -> {"example": 1234, "answer": " Yes"}: the answer matched to the example's
         own choices, ignoring case and the release's leading space."""
         lines = [(n, line.strip()) for n, line in enumerate(self.cleaned_data["gold"].splitlines(), 1) if line.strip()]
+        if len(lines) > bounds.GOLD_EXAMPLES_PER_BATCH:
+            raise forms.ValidationError(f"At most {bounds.GOLD_EXAMPLES_PER_BATCH} gold controls in one batch.")
         parsed = []
         for n, line in lines:
             match = re.fullmatch(r"(\d+)\s*[,;\t ]\s*(.+)", line)
@@ -68,7 +69,7 @@ class BatchForm(forms.Form):
 
 
 class WorkersForm(forms.Form):
-    count = forms.IntegerField(min_value=1, max_value=1000, required=False)
+    count = bounds.WORKER_COUNT.form(required=False)
     usernames = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,

@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from annotation.bounds import OVERLAP
+
 
 def _token() -> str:
     return secrets.token_urlsafe(12)
@@ -37,7 +39,7 @@ class Batch(models.Model):
         null=True, blank=True, default=100, help_text="Examples drawn per dataset; empty for all."
     )
     overlap = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)], help_text="Judgments per item (k)."
+        default=3, validators=OVERLAP.validators(), help_text="Judgments per item (k)."
     )
     lease_seconds = models.PositiveIntegerField(default=900, validators=[MinValueValidator(1)])
     instructions = models.TextField(blank=True, help_text="Markdown, shown to workers.")

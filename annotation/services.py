@@ -15,20 +15,23 @@ from collections import Counter
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from annotation import sql
+from annotation import accounts, bounds, sql
 from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
 from annotation.sampling import stratified_sample
 from annotation.selectors import PLATFORM, quota_used, worker_entitled, worker_scope
 from annotation.signals import judgments_changed
 from generation import release
 from generation.models import Dataset, Example
+from qa.bounds import ID
 from qa.errors import ApplicationError, Conflict, NotAllowed
+from qa.hashers import GeneratedPasswordHasher
 from qa.rawsql import aware, db_datetime, json_value
-from qa.roles import WORKER, is_researcher, user_add_role
+from qa.roles import WORKER, is_researcher, role_group, user_add_role
 
 Status = Batch.Status
 LIVE = Assignment.Status.ACTIVE
@@ -67,14 +70,21 @@ def batch_create(
     datasets = list(datasets)
     if not datasets:
         raise ApplicationError("datasets: choose at least one dataset", {"field": "datasets"})
-    if sample_size is not None and sample_size < 1:
-        raise ApplicationError("sample_size: must be at least 1, or empty for all", {"field": "sample_size"})
-    if not 1 <= overlap <= 50:
-        raise ApplicationError(f"overlap: {overlap} is outside 1..50", {"field": "overlap"})
-    if lease_seconds < 1:
-        raise ApplicationError("lease_seconds: must be at least 1", {"field": "lease_seconds"})
-    if not 0.0 <= gold_rate <= 1.0:
-        raise ApplicationError(f"gold_rate: {gold_rate} is outside 0..1", {"field": "gold_rate"})
+    if len(datasets) > bounds.DATASETS_PER_BATCH:
+        raise ApplicationError(f"datasets: at most {bounds.DATASETS_PER_BATCH} in one batch", {"field": "datasets"})
+    if gold_examples and len(gold_examples) > bounds.GOLD_EXAMPLES_PER_BATCH:
+        raise ApplicationError(
+            f"gold_examples: at most {bounds.GOLD_EXAMPLES_PER_BATCH} in one batch", {"field": "gold_examples"}
+        )
+    if sample_size is not None:
+        bounds.SAMPLE_SIZE.check("sample_size", sample_size)
+    bounds.OVERLAP.check("overlap", overlap)
+    bounds.LEASE_SECONDS.check("lease_seconds", lease_seconds)
+    bounds.GOLD_RATE.check("gold_rate", gold_rate)
+    if seed is not None:
+        bounds.SEED.check("seed", seed)
+    if quota_per_worker is not None:
+        bounds.QUOTA_PER_WORKER.check("quota_per_worker", quota_per_worker)
     unlabelled = [d.slug for d in datasets if d.format == release.OCCUPATIONS]
     if unlabelled:
         raise ApplicationError(
@@ -347,8 +357,8 @@ def _validated(fmt: str, example_fields: dict, relevance, answer, ambiguous) -> 
         raise ApplicationError(
             f"relevance: {relevance!r} is not a number from 1 to 5", {"field": "relevance"}
         ) from None
-    if not 1 <= relevance <= 5:
-        raise ApplicationError(f"relevance: {relevance} is outside 1..5", {"field": "relevance"})
+    if not bounds.RELEVANCE.low <= relevance <= bounds.RELEVANCE.high:
+        raise ApplicationError(bounds.RELEVANCE.message("relevance"), {"field": "relevance"})
     choices = release.record_choices(fmt, example_fields)
     if answer not in choices:
         raise ApplicationError(
@@ -373,6 +383,8 @@ def judgment_submit(
     """Accept the worker's judgment on their assignment. The same idempotency key gives back the
     same judgment; an expired lease whose slot another worker took meanwhile is refused (409)."""
     key = (idempotency_key or "")[:64]
+    if not ID.low <= assignment_id <= ID.high:  # raw SQL below: an id beyond the column never reaches it
+        raise ApplicationError("No such assignment of yours.", status_code=404)
     try:
         return _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key)
     except IntegrityError:
@@ -492,53 +504,46 @@ def item_payload(*, assignment: Assignment) -> dict:
 
 
 def _password() -> str:
-    return secrets.token_urlsafe(10)
+    # 96 random bits: what lets workers_bulk_create store it with a fast hash (qa/hashers.py).
+    return secrets.token_urlsafe(12)
 
 
 @transaction.atomic(durable=True)
 def workers_bulk_create(*, created_by, count: int | None = None, usernames: list[str] | None = None) -> list[dict]:
-    """Worker accounts with fresh passwords, returned once (they are stored hashed)."""
+    """Worker accounts with fresh passwords, returned once (they are stored hashed).
+
+    Generated passwords are random, so they are hashed with the fast GeneratedPasswordHasher
+    instead of PBKDF2 (qa/hashers.py says why), and the rows are written with bulk_create: 1,000
+    accounts are a few queries and milliseconds of CPU, not minutes of one web process."""
     if not is_researcher(created_by):
         raise NotAllowed("Only researchers create worker accounts.")
     User = get_user_model()
     if (count is None) == (usernames is None):
         raise ApplicationError("Give either count or usernames.")
     if count is not None:
-        if not 1 <= count <= 1000:
-            raise ApplicationError(f"count: {count} is outside 1..1000", {"field": "count"})
-        prefix = "worker"
-        taken = set(User.objects.filter(username__startswith=prefix).values_list("username", flat=True))
-        usernames, n = [], 1
-        while len(usernames) < count:
-            name = f"{prefix}{n}"
-            if name not in taken:
-                usernames.append(name)
-            n += 1
-    cleaned = []
-    for raw in usernames:
-        name = (raw or "").strip()
-        if not name:
-            continue
-        if len(name) > 150 or not all(c.isalnum() or c in "@.+-_" for c in name):
-            raise ApplicationError(
-                f"usernames: {name!r} may only hold letters, digits and @.+-_ (150 at most)", {"field": "usernames"}
-            )
-        cleaned.append(name)
-    if not cleaned:
-        raise ApplicationError("usernames: no names given", {"field": "usernames"})
-    if len(set(cleaned)) != len(cleaned):
-        raise ApplicationError("usernames: a name is listed twice", {"field": "usernames"})
-    existing = list(User.objects.filter(username__in=cleaned).values_list("username", flat=True))
-    if existing:
-        raise ApplicationError(f"usernames: already taken: {', '.join(sorted(existing))}", {"field": "usernames"})
-    created = []
-    for name in cleaned:
-        password = _password()
-        user = User.objects.create_user(username=name, password=password)
-        user_add_role(user=user, role=WORKER)
-        WorkerProfile.objects.create(user=user, created_by=created_by)
-        created.append({"username": name, "password": password})
-    return created
+        bounds.WORKER_COUNT.check("count", count)
+        cleaned = accounts.usernames_next(prefix="worker", count=count)
+    else:
+        cleaned = [accounts.username_clean(raw, field="usernames") for raw in usernames if str(raw or "").strip()]
+        if not cleaned:
+            raise ApplicationError("usernames: no names given", {"field": "usernames"})
+        if len(cleaned) > bounds.WORKER_COUNT.high:
+            raise ApplicationError(f"usernames: at most {bounds.WORKER_COUNT.high} names at once", {"field": "usernames"})
+    accounts.usernames_check_free(cleaned, field="usernames")
+    passwords = [_password() for _ in cleaned]
+    try:
+        users = User.objects.bulk_create(
+            [
+                User(username=name, password=make_password(password, hasher=GeneratedPasswordHasher.algorithm))
+                for name, password in zip(cleaned, passwords, strict=True)
+            ]
+        )
+    except IntegrityError:  # someone took one of the names since the check (lower(username) is unique)
+        raise Conflict("usernames: one of the names was taken meanwhile; try again", {"field": "usernames"}) from None
+    group = role_group(WORKER)
+    User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=group.pk) for u in users])
+    WorkerProfile.objects.bulk_create([WorkerProfile(user=u, created_by=created_by) for u in users])
+    return [{"username": name, "password": password} for name, password in zip(cleaned, passwords, strict=True)]
 
 
 PLATFORM_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -633,18 +638,19 @@ def worker_create_from_invite(*, invited_by, username: str, password: str):
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
-    username = (username or "").strip()
+    username = accounts.username_clean(username)
     User = get_user_model()
-    if not username or not all(c.isalnum() or c in "@.+-_" for c in username):
-        raise ApplicationError("username: letters, digits and @.+-_ only", {"field": "username"})
-    if User.objects.filter(username=username).exists():
+    if accounts.usernames_taken([username]):
         raise ApplicationError(f"username: {username!r} is taken, choose another", {"field": "username"})
     try:
         validate_password(password)
     except ValidationError as exc:
         raise ApplicationError("password: " + " ".join(exc.messages), {"field": "password"}) from None
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password)
-        user_add_role(user=user, role=WORKER)
-        WorkerProfile.objects.create(user=user, created_by=invited_by)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password)
+            user_add_role(user=user, role=WORKER)
+            WorkerProfile.objects.create(user=user, created_by=invited_by)
+    except IntegrityError:  # taken meanwhile, in another case (lower(username) is unique)
+        raise ApplicationError(f"username: {username!r} is taken, choose another", {"field": "username"}) from None
     return user

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from annotation import onboarding, selectors, services
+from annotation import bounds, onboarding, selectors, services
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
@@ -199,7 +199,7 @@ def batch_list(request):
 def batch_create(request):
     initial = {}
     if ids := request.GET.get("datasets"):
-        initial["datasets"] = [int(i) for i in ids.split(",") if i.strip().isdigit()]
+        initial["datasets"] = [int(i) for i in ids.split(",") if i.strip().isascii() and i.strip().isdecimal()]
     form = BatchForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -293,7 +293,7 @@ def workers_create(request):
         writer.writerows((c["username"], c["password"]) for c in created)
         csv_href = "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
     try:
-        n_invites = min(100, max(1, int(request.GET.get("invites", 1))))
+        n_invites = min(bounds.INVITES.high, max(bounds.INVITES.low, int(request.GET.get("invites", 1))))
     except ValueError:
         n_invites = 1
     invite_urls = [

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from qa import views
 
 api_v1 = [
-    path("auth/token", obtain_auth_token, name="api-token"),
+    path("auth/token", never_cache(obtain_auth_token), name="api-token"),  # the response holds a token
     path("", include("generation.api_urls")),
     path("", include("annotation.api_urls")),
     path("", include("analysis.api_urls")),

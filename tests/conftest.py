@@ -105,4 +105,10 @@ def eager_celery():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's cost is the point in production and pure waiting in tests that make many accounts.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "qa.hashers.GeneratedPasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings, request):
+    # A cache of its own per test: failed-login counters must not leak from one test into another.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}}

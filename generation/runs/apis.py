@@ -4,6 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from generation import bounds
 from generation.models import GenerationRun
 from generation.pipelines import PIPELINES
 from generation.runs import selectors, services
@@ -28,8 +29,8 @@ class RunCreateInputSerializer(serializers.Serializer):
     generator = serializers.CharField(max_length=300)
     discriminator = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     params = serializers.DictField(required=False, default=dict, help_text="Pipeline parameters (per_label, temperature, gold, ...).")
-    seed = serializers.IntegerField(required=False, default=0)
-    chunk_size = serializers.IntegerField(required=False, default=8, min_value=1)
+    seed = bounds.SEED.drf(required=False, default=0)
+    chunk_size = bounds.CHUNK_SIZE.drf(required=False, default=8)
 
 
 class RunListCreateApi(APIView):

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation import release
+from generation import bounds, release
 from generation.backends import BackendError, Sampling, TransientBackendError, backend_load
 from generation.models import Dataset, Example, GenerationRun, GenerationSample, ModelEndpoint
 from generation.pipelines import PIPELINES, Candidate, Request, dedupe, pipeline_for, softmax_at
@@ -60,7 +60,9 @@ def run_create(
     seed: int = 0,
     chunk_size: int = 8,
 ) -> GenerationRun:
-    params = dict(params or {})
+    params = dict(bounds.params_check(params or {}))
+    bounds.SEED.check("seed", seed)
+    bounds.CHUNK_SIZE.check("chunk_size", chunk_size)
     if pipeline not in PIPELINES:
         raise ApplicationError(f"pipeline: {pipeline!r} is not one of {', '.join(PIPELINES)}", {"field": "pipeline"})
     try:
@@ -73,16 +75,9 @@ def run_create(
         ).check()
     except (ValueError, BackendError) as exc:
         raise ApplicationError(str(exc)) from None
-    for key in ("per_label", "samples_per_label", "samples_per_prompt", "per_occupation", "biographies_per_view"):
-        if key in checker.p and checker.p[key] < 1:
-            raise ApplicationError(f"{key}: {checker.p[key]} must be at least 1", {"field": key})
     stop = checker.p.get("stop")
     if not isinstance(stop, list) or not all(isinstance(x, str) and x for x in stop):
         raise ApplicationError("stop: give a list of non-empty strings, e.g. [\"\\n\"]", {"field": "stop"})
-    if "min_score" in checker.p and not 0 <= checker.p["min_score"] <= 1:
-        raise ApplicationError(f"min_score: {checker.p['min_score']} must be between 0 and 1", {"field": "min_score"})
-    if chunk_size < 1:
-        raise ApplicationError("chunk_size: must be at least 1", {"field": "chunk_size"})
     _model_known(generator, "generator")
     if "score" in checker.stages:
         if not discriminator:

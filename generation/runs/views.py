@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from generation import bounds
 from generation.models import GenerationRun, ModelEndpoint
 from generation.pipelines import PIPELINES
 from generation.runs import selectors, services
@@ -13,16 +14,20 @@ from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
 
+def _no_constant(name: str):
+    raise ValueError(f"not JSON: {name} is not a number JSON allows")
+
+
 class RunForm(forms.Form):
     pipeline = forms.ChoiceField(choices=[(p, p) for p in PIPELINES])
     behavior = forms.CharField(max_length=500, help_text="e.g. 'is very punctual' or 'wants to acquire power'.")
     generator = forms.CharField(help_text="A model endpoint's name, or a local model path on the GPU worker.")
     discriminator = forms.CharField(required=False, help_text="Scores the candidates (not needed for sycophancy).")
-    per_label = forms.IntegerField(min_value=1, required=False, help_text="Kept per label (paper: 500).")
-    samples_per_label = forms.IntegerField(min_value=1, required=False, help_text="Sampled per label.")
-    temperature = forms.FloatField(required=False)
-    top_p = forms.FloatField(required=False)
-    seed = forms.IntegerField(initial=0)
+    per_label = bounds.PARAMS["per_label"].form(required=False, help_text="Kept per label (paper: 500).")
+    samples_per_label = bounds.PARAMS["samples_per_label"].form(required=False, help_text="Sampled per label.")
+    temperature = bounds.PARAMS["temperature"].form(required=False)
+    top_p = bounds.PARAMS["top_p"].form(required=False)
+    seed = bounds.SEED.form(initial=0)
     inputs = forms.FileField(required=False, help_text="JSONL: gold examples, questions or occupations, by pipeline.")
     more = forms.CharField(
         required=False, label="More parameters", widget=forms.Textarea(attrs={"rows": 2}),
@@ -34,9 +39,11 @@ class RunForm(forms.Form):
         if not text:
             return {}
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"not JSON: {exc.msg}") from None
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if not isinstance(value, dict):
             raise forms.ValidationError('give a JSON object, e.g. {"shots": 5}')
         return value

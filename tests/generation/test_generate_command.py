@@ -32,8 +32,8 @@ def test_a_gold_file_without_a_b_choices_is_refused(write_jsonl, tmp_path):
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--samples-per-prompt", "0"], "samples_per_prompt: 0 must be at least 1"),
-        (["--temperature", "-0.5"], "temperature: -0.5 must be 0 or more"),
+        (["--samples-per-prompt", "0"], "samples_per_prompt: must be a whole number from 1 to 1000"),
+        (["--temperature", "-0.5"], "temperature: must be a number from 0.0 to 10.0"),
         (["--generator", "/no/such/model"], "generator: '/no/such/model' is neither"),
         (["--discriminator", ""], "discriminator: the persona pipeline needs one"),
     ],

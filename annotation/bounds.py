@@ -1,0 +1,19 @@
+"""The allowed range of every number a researcher or worker gives the annotation app, beside the
+columns they land in (annotation/models.py). Serializers, forms and services read them from here."""
+
+from qa.bounds import INT_MAX, Bound
+
+SAMPLE_SIZE = Bound(1, 1_000_000)  # examples drawn per dataset (PositiveIntegerField)
+OVERLAP = Bound(1, 50)  # judgments per item, k (PositiveSmallIntegerField; item counters are small ints too)
+LEASE_SECONDS = Bound(1, 7 * 24 * 3600)  # a week: longer is a forgotten lease, not a slow worker
+LEASE_MINUTES = Bound(0.1, LEASE_SECONDS.high // 60, integer=False)  # the batch form's unit
+GOLD_RATE = Bound(0.0, 1.0, integer=False)
+SEED = Bound(0, INT_MAX)  # BigIntegerField; seed + dataset id must stay a valid seed
+QUOTA_PER_WORKER = Bound(1, 1_000_000)  # judgments per worker (PositiveIntegerField)
+WORKER_COUNT = Bound(1, 1000)  # accounts made in one request
+RELEVANCE = Bound(1, 5)
+INVITES = Bound(1, 100)  # invite links made at once on the workers page
+MEAN_RELEVANCE = Bound(float(RELEVANCE.low), float(RELEVANCE.high), integer=False)  # thresholds on a mean rating
+# Lengths of lists a request may carry: each entry is work done in the request.
+DATASETS_PER_BATCH = 500
+GOLD_EXAMPLES_PER_BATCH = 10_000
