@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Body size and unstorable text, before CsrfViewMiddleware.process_view or a view reads the body.
+    "qa.request_limits.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -124,7 +126,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "qa" / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+# Request bodies are refused with 413 before they are read (qa/request_limits.py): uploads and forms
+# over UPLOAD_MAX_BYTES, JSON over JSON_MAX_BYTES (no JSON endpoint needs megabytes; a small cap keeps
+# parsing cheap). JSON nested deeper than JSON_MAX_DEPTH is refused before parsing (qa/parsers.py).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+JSON_MAX_BYTES = env_int("JSON_MAX_BYTES", 1024 * 1024)
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 if not DEBUG:
@@ -144,6 +152,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "qa.errors.api_exception_handler",
+    # DRF's, with body and depth limits and a check for text the database cannot store.
+    "DEFAULT_PARSER_CLASSES": [
+        "qa.parsers.JSONParser",
+        "qa.parsers.FormParser",
+        "qa.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "evals-qa API",

@@ -27,3 +27,9 @@ urlpatterns = [
     path("reports/", include("analysis.urls")),
     path("", include("annotation.urls")),
 ]
+
+# Under /api/ the API's error shape, elsewhere pages in the site's layout (qa/error_pages.py).
+handler400 = "qa.error_pages.bad_request"
+handler403 = "qa.error_pages.permission_denied"
+handler404 = "qa.error_pages.page_not_found"
+handler500 = "qa.error_pages.server_error"
