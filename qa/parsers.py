@@ -1,7 +1,9 @@
 """DRF parsers that refuse, before the data reaches a serializer or the database: JSON bodies over
 JSON_MAX_BYTES (413), JSON nested deeper than JSON_MAX_DEPTH (400, checked before parsing: the
-parser recurses), and text the database cannot store, in JSON and in form fields (400 naming the
-field). Set as DEFAULT_PARSER_CLASSES, so obtain_auth_token and every API view use them."""
+parser recurses), and text the database cannot store anywhere in the document (400 naming the
+field path). Set as DRF's default; qa.request_limits applies the same checks to views that name their
+own parsers (obtain_auth_token). Form and multipart bodies need no parser of ours: the middleware
+checks POST forms, and DRF's CharField already refuses NUL and surrogates in PUT/PATCH forms."""
 
 import codecs
 
@@ -9,7 +11,7 @@ from django.conf import settings
 from rest_framework import exceptions, parsers, status
 from rest_framework.utils import json
 
-from qa.storable import find_unstorable, find_unstorable_pairs, json_depth_exceeds
+from qa.storable import find_unstorable, json_depth_exceeds
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -52,23 +54,3 @@ class JSONParser(parsers.JSONParser):
         if len(raw) > limit:
             raise PayloadTooLarge(f"JSON bodies are limited to {limit:,} bytes (JSON_MAX_BYTES).")
         return json_body_parse(raw, encoding)
-
-
-def _check_form(data, files=None) -> None:
-    found = find_unstorable_pairs(data.lists()) or (find_unstorable_pairs(files.lists()) if files else None)
-    if found:
-        raise unstorable_field_error(*found)
-
-
-class FormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        _check_form(data)
-        return data
-
-
-class MultiPartParser(parsers.MultiPartParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        parsed = super().parse(stream, media_type, parser_context)
-        _check_form(parsed.data, parsed.files)
-        return parsed

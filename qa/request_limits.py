@@ -85,7 +85,7 @@ class RequestLimitsMiddleware:
             return error_response(request, 400, f"The address {reason}.", {"fields": {"path": [reason]}})
         found = find_unstorable_pairs(request.GET.lists())
         if not found and request.method == "POST" and request.content_type in _FORM_TYPES:
-            found = find_unstorable_pairs(request.POST.lists()) or find_unstorable_pairs(request.FILES.lists())
+            found = find_unstorable_pairs(request.POST.lists())
         if not found and is_json(request.content_type or "") and request.META.get("CONTENT_LENGTH"):
             try:
                 json_body_parse(request.body, request.content_params.get("charset") or "utf-8")

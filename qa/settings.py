@@ -152,11 +152,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "qa.errors.api_exception_handler",
-    # DRF's, with body and depth limits and a check for text the database cannot store.
+    # JSON with a size and depth limit and a check for text the database cannot store.
     "DEFAULT_PARSER_CLASSES": [
         "qa.parsers.JSONParser",
-        "qa.parsers.FormParser",
-        "qa.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
 }
 SPECTACULAR_SETTINGS = {

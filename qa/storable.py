@@ -60,15 +60,15 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
 
 
 def find_unstorable_pairs(pairs) -> tuple[str, str] | None:
-    """The first (name, reason) among form or query fields given as (name, [values]) pairs; a
-    value that is not text (an uploaded file) is checked by its file name."""
+    """The first (name, reason) among form or query fields given as (name, [values]) pairs. Uploaded
+    files are left out: Django's multipart parser already drops unprintable characters from
+    their names, and their content is the importer's business."""
     for name, values in pairs:
         reason = unstorable_reason(name)
         if reason:
             return ("a field name", reason)
         for value in values:
-            text = value if isinstance(value, str) else getattr(value, "name", None) or ""
-            reason = unstorable_reason(text)
+            reason = unstorable_reason(value) if isinstance(value, str) else None
             if reason:
-                return (name, reason if isinstance(value, str) else f"file name {reason}")
+                return (name, reason)
     return None
