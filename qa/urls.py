@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from qa import views
+from qa import api_docs, views
 
 api_v1 = [
     path("auth/token", obtain_auth_token, name="api-token"),
@@ -21,8 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", api_docs.SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", api_docs.RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("datasets/", include("generation.urls")),
     path("reports/", include("analysis.urls")),
     path("", include("annotation.urls")),

@@ -1,0 +1,19 @@
+"""/api/docs/ (Swagger UI) and /api/redoc/, served from drf-spectacular-sidecar's static files (no
+CDN) and kept to the Content-Security-Policy: Swagger UI's init script is fetched from its own URL
+(the split view) instead of being inline. ReDoc renders with styled-components, which injects
+<style> elements; its page alone allows inline styles (scripts stay 'self' only)."""
+
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+
+from qa.csp import HEADER, policy_with
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    pass
+
+
+class RedocView(SpectacularRedocView):
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response[HEADER] = policy_with(style_src=["'self'", "'unsafe-inline'"], worker_src=["'self'", "blob:"])
+        return response
