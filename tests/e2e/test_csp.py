@@ -11,6 +11,16 @@ from tests.e2e.conftest import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def page(browser):
+    """A page that keeps the policy (the shared fixture bypasses it for Playwright's predicates)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
 class Violations:
     """Console messages about the policy, per page visited."""
 
