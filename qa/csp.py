@@ -3,7 +3,8 @@
 The policy comes from settings.CONTENT_SECURITY_POLICY (directive -> sources). Pages keep to it:
 scripts are static files, data for them travels in data- attributes or json_script, and there are
 no inline event handlers or style attributes. A view whose third-party page needs more (ReDoc
-injects <style> elements) sets its own header, which is left alone.
+injects <style> elements) sets its own header, which is left alone. DRF's browsable API (the API in
+a browser) has style="" attributes and a <style> block: its pages alone allow inline styles.
 """
 
 from django.conf import settings
@@ -26,11 +27,13 @@ class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.header = policy_header(settings.CONTENT_SECURITY_POLICY)
+        self.browsable_api_header = policy_with(style_src=["'self'", "'unsafe-inline'"])
         self.report_only = settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
 
     def __call__(self, request):
         response = self.get_response(request)
         name = f"{HEADER}-Report-Only" if self.report_only else HEADER
         if HEADER not in response and f"{HEADER}-Report-Only" not in response:
-            response[name] = self.header
+            browsable = getattr(getattr(response, "accepted_renderer", None), "format", None) == "api"
+            response[name] = self.browsable_api_header if browsable else self.header
         return response

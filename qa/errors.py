@@ -5,8 +5,7 @@
 Services raise ApplicationError (or Django's ValidationError); views never build error bodies.
 """
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -47,19 +46,13 @@ def _first_message(detail) -> str:
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.message, "extra": exc.extra}, status=exc.status_code)
-    if isinstance(exc, RequestDataTooBig):
-        from qa.error_pages import body_too_large_message
-
-        limit = settings.UPLOAD_MAX_BYTES
-        return Response({"error": body_too_large_message(limit), "extra": {"limit_bytes": limit}}, status=413)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        # Keep the reason ("This page is for workers."): it is written for the reader.
-        exc = exceptions.PermissionDenied(exc.args[0] if exc.args and isinstance(exc.args[0], str) else None)
+        exc = exceptions.PermissionDenied()
 
     response = exception_handler(exc, context)
     if response is None:

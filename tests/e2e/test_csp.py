@@ -65,6 +65,8 @@ def test_the_researcher_s_pages_raise_no_policy_violation(page, live_server, res
         "/reports/",
         f"/reports/batches/{batch.pk}/",
         f"/reports/datasets/{dataset.pk}/",
+        "/api/v1/datasets/",  # DRF's browsable API
+        f"/api/v1/batches/{batch.pk}/",
     ]:
         watch.visit(live_server.url + path)
     # The handlers that used to be inline still work: the entry link selects itself on a click.

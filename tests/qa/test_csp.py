@@ -26,6 +26,14 @@ def test_redoc_alone_may_use_inline_styles_but_never_inline_scripts(client, rese
     assert "style-src 'self' 'unsafe-inline'" in policy and "script-src 'self';" in policy
 
 
+def test_the_browsable_api_alone_may_use_inline_styles(client, researcher):
+    client.force_login(researcher)
+    browsable = client.get("/api/v1/datasets/", HTTP_ACCEPT="text/html")["Content-Security-Policy"]
+    plain = client.get("/api/v1/datasets/", HTTP_ACCEPT="application/json")["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in browsable and "script-src 'self';" in browsable
+    assert "unsafe-inline" not in plain
+
+
 def test_report_only_mode_sends_the_policy_under_the_report_only_header(client, settings):
     settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = True
     response = client.get("/login/")
