@@ -52,12 +52,6 @@ def test_a_missing_api_path_is_a_404_in_the_error_shape(api, researcher):
     assert set(response.json()) == {"error", "extra"}
 
 
-def test_an_api_refusal_keeps_its_reason(api, worker):
-    response = api(worker).get("/api/v1/datasets/")
-    assert response.status_code == 403
-    assert response.json()["error"] == "This needs a researcher account."
-
-
 @pytest.mark.urls(__name__)
 def test_a_500_page_has_the_layout_and_no_traceback(client):
     client.raise_request_exception = False

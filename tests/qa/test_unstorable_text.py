@@ -93,12 +93,9 @@ def test_a_nul_in_a_form_field_is_refused_and_changes_nothing(client, researcher
     assert "\x00" not in dataset.behavior and dataset.behavior.startswith("Suppose")
 
 
-def test_a_nul_in_a_multipart_field_of_an_api_upload_is_refused(api, researcher, eager_celery):
-    upload = SimpleUploadedFile("calm.jsonl", b'{"statement": "x"}\n')
-    response = api(researcher).post(
-        "/api/v1/imports/", {"files": [upload], "collection": "bad\x00name"}, format="multipart"
-    )
-    assert_api_refusal(response, "collection")
+def test_a_nul_in_a_multipart_field_of_the_upload_page_is_refused(client, researcher, eager_celery):
+    client.force_login(researcher)
+    upload = SimpleUploadedFile("calm.jsonl", b'{"statement": "x"}\n', content_type="application/jsonl")
+    response = client.post("/datasets/upload/", {"files": [upload], "collection": "bad\x00name"})
+    assert_page_refusal(response, "collection")
     assert not ImportJob.objects.exists() and not Dataset.objects.exists()
-
-
