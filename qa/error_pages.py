@@ -74,6 +74,13 @@ def page_not_found(request, exception=None):
     return error_response(request, 404, _message(exception))
 
 
+def csrf_failure(request, reason=""):
+    # Django's own page is bare and speaks of cookies to developers; say what the reader can do.
+    return error_response(
+        request, 403, "This form has expired or was sent from another site. Go back, reload the page and try again."
+    )
+
+
 def server_error(request):
     # Never the exception's text: it may hold paths, SQL or data (the log has the traceback).
     return error_response(request, 500)

@@ -28,6 +28,7 @@ else:
             f"DEBUG is off, so {' and '.join(missing)} must be set in the environment (see .env.example)"
         )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "qa.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

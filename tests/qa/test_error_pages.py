@@ -37,6 +37,17 @@ def test_a_refused_page_shows_the_reason_in_the_layout(client, researcher):
     assert "This page is for workers." in page and 'class="topbar"' in page and "Log out rita" in page
 
 
+def test_a_form_without_its_csrf_token_is_a_403_page_that_says_what_to_do(researcher):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(researcher)
+    response = client.post("/workers/new", {"count": 1})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "reload the page and try again" in page and 'class="topbar"' in page
+
+
 def test_a_missing_page_is_a_404_in_the_layout(client, researcher):
     client.force_login(researcher)
     response = client.get("/no/such/page/")
