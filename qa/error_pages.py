@@ -12,6 +12,7 @@ TITLES = {
     400: "Bad request",
     403: "Not allowed",
     404: "Not found",
+    411: "Length required",
     413: "Request too large",
     500: "Server error",
 }
@@ -22,10 +23,6 @@ DEFAULT_MESSAGES = {
     413: "The request body is larger than this service accepts.",
     500: "Something went wrong on our side. It has been logged; please try again later.",
 }
-
-
-class RequestBodyTooLarge(RequestDataTooBig):
-    """A body over the limit, found while reading it (no Content-Length); answered with 413."""
 
 
 def is_api_path(path: str) -> bool:
@@ -61,9 +58,12 @@ def _message(exception) -> str | None:
 
 
 def bad_request(request, exception=None):
+    # Django's SuspiciousOperation messages are written for developers (DisallowedHost names the
+    # setting to change): readers get the general sentence. Ours come from the middleware directly.
     if isinstance(exception, RequestDataTooBig):
-        return error_response(request, 413, body_too_large_message())
-    return error_response(request, 400, _message(exception))
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(request, 413, body_too_large_message(limit), {"limit_bytes": limit})
+    return error_response(request, 400)
 
 
 def permission_denied(request, exception=None):
@@ -86,6 +86,5 @@ def server_error(request):
     return error_response(request, 500)
 
 
-def body_too_large_message(limit: int | None = None) -> str:
-    limit = limit or settings.UPLOAD_MAX_BYTES
+def body_too_large_message(limit: int) -> str:
     return f"The request body is larger than this service accepts ({limit:,} bytes at most)."

@@ -48,6 +48,14 @@ def test_a_form_without_its_csrf_token_is_a_403_page_that_says_what_to_do(resear
     assert "reload the page and try again" in page and 'class="topbar"' in page
 
 
+def test_a_disallowed_host_gets_a_400_page_without_django_s_advice(client, settings):
+    settings.ALLOWED_HOSTS = ["evals.example.org"]
+    response = client.get("/login/", HTTP_HOST="attacker.example")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Bad request" in page and "ALLOWED_HOSTS" not in page
+
+
 def test_a_missing_page_is_a_404_in_the_layout(client, researcher):
     client.force_login(researcher)
     response = client.get("/no/such/page/")
