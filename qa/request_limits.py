@@ -86,7 +86,8 @@ class RequestLimitsMiddleware:
         found = find_unstorable_pairs(request.GET.lists())
         if not found and request.method == "POST" and request.content_type in _FORM_TYPES:
             found = find_unstorable_pairs(request.POST.lists())
-        if not found and is_json(request.content_type or "") and request.META.get("CONTENT_LENGTH"):
+        # An empty JSON body is no body (DRF reads it as {}), not a parse error.
+        if not found and is_json(request.content_type or "") and int(request.META.get("CONTENT_LENGTH") or 0):
             try:
                 json_body_parse(request.body, request.content_params.get("charset") or "utf-8")
             except exceptions.ValidationError as exc:

@@ -131,3 +131,9 @@ def test_a_bad_content_length_is_a_400_in_the_error_shape(api):
     response = api().generic("POST", "/api/v1/auth/token", "{}", content_type="application/json", CONTENT_LENGTH="-5")
     body = assert_error_shape(response, 400)
     assert "Content-Length" in body["error"]
+
+
+def test_an_empty_json_body_is_still_read_as_no_data(api):
+    response = api().generic("POST", "/api/v1/auth/token", b"", content_type="application/json", CONTENT_LENGTH="0")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("username:")  # the serializer spoke, not the parser
