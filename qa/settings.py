@@ -28,6 +28,7 @@ else:
             f"DEBUG is off, so {' and '.join(missing)} must be set in the environment (see .env.example)"
         )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "qa.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: no CDN
     "qa",
     "generation",
     "annotation",
@@ -48,10 +50,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qa.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Body size and unstorable text, before CsrfViewMiddleware.process_view or a view reads the body.
+    "qa.request_limits.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "qa.throttle.LoginThrottleMiddleware",  # the login pages' 429 (see qa/throttle.py)
@@ -142,13 +147,51 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "qa" / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+# Request bodies are refused with 413 before they are read (qa/request_limits.py): uploads and forms
+# over UPLOAD_MAX_BYTES, JSON over JSON_MAX_BYTES (no JSON endpoint needs megabytes; a small cap keeps
+# parsing cheap). JSON nested deeper than JSON_MAX_DEPTH is refused before parsing (qa/parsers.py).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+JSON_MAX_BYTES = env_int("JSON_MAX_BYTES", 1024 * 1024)
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- HTTPS and browser protections (`manage.py check --deploy` is clean with DEBUG off) -------
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    # Production sits behind an HTTPS proxy that sets X-Forwarded-Proto. SECURE_COOKIES=0 says it
+    # does not (a plain-HTTP test install): then cookies, redirect and HSTS stop insisting on HTTPS,
+    # unless SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS say otherwise.
+    _HTTPS = env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = _HTTPS
+    CSRF_COOKIE_SECURE = _HTTPS
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+    # A year, subdomains included, preload allowed (as cookiecutter-django): a browser that has
+    # seen the site once never talks plain HTTP to it again. 0 turns HSTS off.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Scripts only from our own static files (no inline script, no event handler attributes), no
+# plugins, no framing, forms post only here. Styles likewise: sizes set from data- attributes by
+# qa/static/qa/site.js. qa/csp.py sends it; CSP_REPORT_ONLY=1 sends it as Report-Only instead.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 
 # --- Cache ------------------------------------------------------------------------------------
 # Holds the failed-login counters, so it must be shared by every web process: Redis in production
@@ -181,6 +224,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "qa.errors.api_exception_handler",
+    # JSON with a size and depth limit and a check for text the database cannot store.
+    "DEFAULT_PARSER_CLASSES": [
+        "qa.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "evals-qa API",
@@ -188,6 +237,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -213,7 +265,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_error_without_traceback": {"()": "qa.log_filters.ClientErrorWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_error_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own (with DEBUG on) that
+        # also propagates to ours: every refused request was printed twice. One handler, ours.
+        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

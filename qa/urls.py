@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from qa import views
+from qa import api_docs, views
 
 api_v1 = [
     path("auth/token", never_cache(obtain_auth_token), name="api-token"),  # the response holds a token
@@ -22,9 +22,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", api_docs.SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", api_docs.RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("datasets/", include("generation.urls")),
     path("reports/", include("analysis.urls")),
     path("", include("annotation.urls")),
 ]
+
+# Under /api/ the API's error shape, elsewhere pages in the site's layout (qa/error_pages.py).
+handler400 = "qa.error_pages.bad_request"
+handler403 = "qa.error_pages.permission_denied"
+handler404 = "qa.error_pages.page_not_found"
+handler500 = "qa.error_pages.server_error"

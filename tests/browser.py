@@ -29,9 +29,12 @@ def browser():
         browser.close()
 
 
+# The tests drive behaviour, and Playwright's string predicates (wait_for_function) run through eval,
+# which the site's Content-Security-Policy forbids; tests/e2e/test_csp.py checks the policy itself in
+# a context of its own that keeps it.
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    context = browser.new_context(viewport={"width": 1100, "height": 800}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -40,7 +43,7 @@ def page(browser):
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -80,7 +80,7 @@ def test_a_queued_job_page_polls_its_status(client, researcher):
     client.force_login(researcher)
     page = client.get(reverse("import-job", args=[job.pk])).content.decode()
     assert 'data-status="queued"' in page and reverse("api-import-detail", args=[job.pk]) in page
-    assert "<progress" in page and "setTimeout(poll" in page
+    assert "<progress" in page and "/static/generation/import_job.js" in page  # it polls
 
 
 def test_the_form_needs_a_file(client, researcher):
