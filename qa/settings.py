@@ -151,6 +151,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation also declares the errors it can answer, in the one error shape.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "qa.openapi.error_responses"],
 }
 
 # --- Celery ----------------------------------------------------------------------------------
