@@ -189,6 +189,9 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
     errors = serializers.ListField(
         child=serializers.CharField(), help_text="'file:line: field: message' each."
     )
+    # Blank when the upload left them to be recognised per file, so not the choices' enum.
+    collection = serializers.CharField(help_text="The collection chosen for every file; empty: recognised per file.")
+    origin = serializers.CharField(help_text="The origin chosen for every file; empty: recognised per file.")
 
     class Meta:
         model = ImportJob

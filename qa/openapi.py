@@ -30,15 +30,24 @@ DESCRIPTIONS = {
 
 
 def _statuses(method: str, operation: dict) -> list[str]:
-    statuses = ["401", "403", "406", "429"]
+    # 404 everywhere: an object named in the path, the body (a batch to claim from) or the query
+    # (a page number, the sides of a comparison) may not exist or not be the caller's.
+    statuses = ["401", "403", "404", "406", "429"]
     parameters = operation.get("parameters", [])
-    if any(p.get("in") == "path" for p in parameters):
-        statuses.append("404")
     if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
         statuses.append("400")
     if method in ("post", "put", "patch"):
         statuses += ["400", "409", "413", "415"]
     return sorted(set(statuses))
+
+
+def _media_types(responses: dict) -> list[str]:
+    """JSON, and whatever else the operation answers: an export asked for as JSON lines renders
+    its errors with that renderer (the body is still the error object, as JSON text)."""
+    types = {"application/json"}
+    for response in responses.values():
+        types.update(response.get("content", {}))
+    return sorted(types)
 
 
 def error_responses(result, generator, request, public):
@@ -48,8 +57,7 @@ def error_responses(result, generator, request, public):
     for methods in result.get("paths", {}).values():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
+            content = {media: {"schema": reference} for media in _media_types(responses)}
             for status in _statuses(method, operation):
-                responses.setdefault(
-                    status, {"description": DESCRIPTIONS[status], "content": {"application/json": {"schema": reference}}}
-                )
+                responses.setdefault(status, {"description": DESCRIPTIONS[status], "content": content})
     return result
