@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from generation.models import GenerationRun, ModelEndpoint
+from generation.models import ModelEndpoint
 from generation.pipelines import PIPELINES
 from generation.runs import selectors, services
 from qa.errors import ApplicationError
@@ -79,26 +79,30 @@ def run_list(request):
     return render(
         request,
         "generation/runs/run_list.html",
-        {"form": form, "runs": GenerationRun.objects.select_related("dataset")[:50], "endpoints": ModelEndpoint.objects.all()},
+        {
+            "form": form,
+            "runs": selectors.runs_visible_to(user=request.user).select_related("dataset")[:50],
+            "endpoints": selectors.endpoints_usable_by(user=request.user),
+        },
     )
 
 
 @researcher_required
 def run_detail(request, pk):
-    run = get_object_or_404(GenerationRun, pk=pk)
+    run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=pk)
     return render(request, "generation/runs/run_detail.html", {"run": run, "progress": selectors.run_progress(run=run)})
 
 
 @researcher_required
 def run_progress(request, pk):
-    run = get_object_or_404(GenerationRun, pk=pk)
+    run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=pk)
     return JsonResponse(selectors.run_progress(run=run))
 
 
 @researcher_required
 @require_POST
 def run_cancel(request, pk):
-    run = get_object_or_404(GenerationRun, pk=pk)
+    run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=pk)
     try:
         services.run_cancel(run=run)
         messages.success(request, "Run cancelled.")
@@ -118,4 +122,5 @@ def endpoint_list(request):
         else:
             messages.success(request, f"Endpoint {endpoint.name} added.")
             return redirect("run-endpoints")
-    return render(request, "generation/runs/endpoint_list.html", {"form": form, "endpoints": ModelEndpoint.objects.all()})
+    endpoints = selectors.endpoints_usable_by(user=request.user)
+    return render(request, "generation/runs/endpoint_list.html", {"form": form, "endpoints": endpoints})
