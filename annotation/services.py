@@ -472,7 +472,10 @@ def item_payload(*, assignment: Assignment) -> dict:
 
 
 def _password() -> str:
-    return secrets.token_urlsafe(10)
+    # Never a leading "-": a spreadsheet would read the credentials CSV's cell as a formula.
+    while (password := secrets.token_urlsafe(10)).startswith("-"):
+        pass
+    return password
 
 
 @transaction.atomic(durable=True)
