@@ -45,6 +45,8 @@ def run_progress(*, run: GenerationRun) -> dict:
             "unique": generate.get("unique"),
             "scored": score.get("done"),
             "kept": run.counts.get("select", {}).get("kept"),
+            # Samples in which U+0000 or a lone surrogate was replaced (U+2400, U+FFFD).
+            "cleaned": generate.get("cleaned", 0),
         },
         "preview": preview,
         "dataset": run.dataset_id,

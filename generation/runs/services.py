@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from generation import release
-from generation.backends import BackendError, Sampling, TransientBackendError, backend_load
+from generation.backends import BackendError, Sampling, TransientBackendError, backend_load, clean_text
 from generation.model_paths import local_model_path, model_refusal
 from generation.models import Dataset, Example, GenerationRun, GenerationSample, ModelEndpoint
 from generation.pipelines import PIPELINES, Candidate, Request, dedupe, pipeline_for, softmax_at
@@ -185,7 +185,7 @@ def run_execute(*, run_id: int, progress=None, max_chunks: int | None = None) ->
         raise  # the task retries with backoff and resumes where it stopped
     except BackendError as exc:
         GenerationRun.objects.filter(pk=run.pk).update(
-            status=GenerationRun.Status.FAILED, error=str(exc), finished_at=timezone.now()
+            status=GenerationRun.Status.FAILED, error=clean_text(str(exc))[0], finished_at=timezone.now()
         )
         run.refresh_from_db()
         return run
@@ -215,7 +215,7 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
         n = chunk[0].meta.get("n", 1)
         same_n = [r for r in chunk if r.meta.get("n", 1) == n]
         groups = [same_n] + [[r] for r in chunk if r.meta.get("n", 1) != n]
-        samples = []
+        samples, cleaned = [], 0
         for group in groups:
             group_n = group[0].meta.get("n", 1)
             outputs = backend.generate(
@@ -229,6 +229,9 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
             )
             for request, texts in zip(group, outputs, strict=True):
                 for k, text in enumerate(texts):
+                    # Any model may emit U+0000 or a lone surrogate; the run goes on without them.
+                    text, replaced = clean_text(text)
+                    cleaned += bool(replaced)
                     if stage != "generate":
                         parsed, meta = pipeline.parse_prefix(stage, text) or "", {}
                     else:
@@ -243,6 +246,8 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
         with transaction.atomic():
             GenerationSample.objects.bulk_create(samples, ignore_conflicts=True)
         done.update(r.index for r in chunk)
+        if cleaned:  # samples with characters replaced, shown in the funnel
+            _save_counts(run, stage, cleaned=run.counts.get(stage, {}).get("cleaned", 0) + cleaned)
         _save_counts(run, stage, done=len(done))
         if progress:
             progress(stage, len(done), len(requests))
