@@ -16,7 +16,7 @@ from qa.roles import researcher_required
 class RunForm(forms.Form):
     pipeline = forms.ChoiceField(choices=[(p, p) for p in PIPELINES])
     behavior = forms.CharField(max_length=500, help_text="e.g. 'is very punctual' or 'wants to acquire power'.")
-    generator = forms.CharField(help_text="A model endpoint's name, or a local model path on the GPU worker.")
+    generator = forms.CharField(help_text="One of your model endpoints, or a model folder inside the model folders (MODEL_DIRS).")
     discriminator = forms.CharField(required=False, help_text="Scores the candidates (not needed for sycophancy).")
     per_label = forms.IntegerField(min_value=1, required=False, help_text="Kept per label (paper: 500).")
     samples_per_label = forms.IntegerField(min_value=1, required=False, help_text="Sampled per label.")
@@ -45,7 +45,7 @@ class RunForm(forms.Form):
 class EndpointForm(forms.Form):
     name = forms.SlugField(max_length=100, help_text="What runs call it, e.g. vllm-llama.")
     kind = forms.ChoiceField(choices=ModelEndpoint.Kind.choices)
-    model = forms.CharField(max_length=300, help_text="Model name or local path (on the GPU worker).")
+    model = forms.CharField(max_length=300, help_text="API: the served model's name. Local: a folder inside the model folders (MODEL_DIRS).")
     base_url = forms.CharField(max_length=300, required=False, help_text="For an API, e.g. http://vllm:8000/v1")
     # Write-only: never rendered back, and the page lists only whether a key is set.
     api_key = forms.CharField(max_length=300, required=False, widget=forms.PasswordInput(render_value=False))
