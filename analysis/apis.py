@@ -16,7 +16,7 @@ from analysis import exports
 from analysis.models import Report
 from analysis.selectors import (
     batches_visible_to,
-    dataset_report_visible,
+    dataset_report_of,
     report_compare,
     report_of,
     report_summary,
@@ -129,9 +129,7 @@ def _subject(request, kind: str, pk: int) -> Report:
         batch = get_object_or_404(batches_visible_to(user=request.user), pk=pk)
         return report_of(batch=batch)
     dataset = get_object_or_404(Dataset, pk=pk)
-    if not dataset_report_visible(user=request.user, dataset=dataset):
-        raise Http404
-    return report_of(dataset=dataset)
+    return dataset_report_of(user=request.user, dataset=dataset)
 
 
 

@@ -1,7 +1,8 @@
 """A report's payload as CSV tables and a Markdown summary for a paper's appendix. Pure, no Django."""
 
-import csv
 import io
+
+from qa.csvsafe import csv_writer
 
 
 def _pct(share: dict | None) -> str:
@@ -52,7 +53,7 @@ def _dataset_row(name: str, d: dict) -> list:
 
 def _csv(header: list, rows) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
@@ -93,7 +94,7 @@ def examples_csv_lines(examples: dict):
     yield _csv(EXAMPLE_COLUMNS, [])
     columns = [examples.get(c, []) for c in EXAMPLE_COLUMNS]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     for start in range(0, len(columns[0]) if columns else 0, 5000):
         writer.writerows(zip(*(c[start : start + 5000] for c in columns), strict=True))
         yield out.getvalue()

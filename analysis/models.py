@@ -1,11 +1,15 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 
 class Report(models.Model):
-    """The latest agreement report of one batch, or of every judgment on one dataset.
+    """The latest agreement report of one batch, or of the judgments on one dataset as one reader
+    may see them.
 
-    One row per subject, rewritten by each computation. `payload` is the JSON contract read by the
+    One row per subject, rewritten by each computation. A dataset's report pools only the batches
+    its reader may see (analysis.selectors.batches_visible_to): one row per (dataset, reader), and
+    the row without a reader pools every batch (admins read it). `payload` is the JSON contract read by the
     API and the page; `examples` a columnar per-example table (large, so loaded only by exports).
     `stale` is set when judgments changed after `computed_at`; `queued_at` while a computation
     is enqueued, so that a burst of judgments enqueues one computation, not one per judgment.
@@ -25,6 +29,10 @@ class Report(models.Model):
     dataset = models.ForeignKey(
         "generation.Dataset", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Dataset scope: pooled over the batches this user may see; empty: over every batch.",
+    )  # fmt: skip
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.EMPTY)
     payload = models.JSONField(default=dict, blank=True)
     examples = models.JSONField(default=dict, blank=True)
@@ -39,9 +47,16 @@ class Report(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["batch"], condition=Q(scope="batch"), name="report_one_per_batch"),
-            models.UniqueConstraint(fields=["dataset"], condition=Q(scope="dataset"), name="report_one_per_dataset"),
+            models.UniqueConstraint(
+                fields=["dataset"], condition=Q(scope="dataset", reader__isnull=True), name="report_one_per_dataset"
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "reader"],
+                condition=Q(scope="dataset", reader__isnull=False),
+                name="report_one_per_dataset_reader",
+            ),
             models.CheckConstraint(
-                condition=(Q(scope="batch", batch__isnull=False, dataset__isnull=True))
+                condition=(Q(scope="batch", batch__isnull=False, dataset__isnull=True, reader__isnull=True))
                 | (Q(scope="dataset", dataset__isnull=False, batch__isnull=True)),
                 name="report_scope_matches_subject",
             ),
@@ -49,4 +64,6 @@ class Report(models.Model):
 
     def __str__(self):
         subject = f"batch {self.batch_id}" if self.scope == self.Scope.BATCH else f"dataset {self.dataset_id}"
+        if self.reader_id:
+            subject += f" as user {self.reader_id} sees it"
         return f"report of {subject} ({self.status})"

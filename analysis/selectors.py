@@ -24,19 +24,18 @@ def batches_visible_to(*, user):
     return annotation_selectors.batch_list_for(user=user)
 
 
-def dataset_report_visible(*, user, dataset: Dataset) -> bool:
-    """A dataset's report pools every batch that judged it, so a researcher sees it only where
-    nothing in it is someone else's: their own dataset, or one judged only in batches they own."""
-    if user.is_superuser or (dataset.created_by_id and dataset.created_by_id == user.id):
-        return True
-    batches = Batch.objects.filter(items__example__dataset=dataset).distinct()
-    return batches.filter(owner=user).exists() and not batches.exclude(owner=user).exists()
+def dataset_report_of(*, user, dataset: Dataset) -> Report:
+    """A dataset's report as `user` may read it: pooled over the batches they may see, so another
+    researcher's batch on the same dataset never shows through its workers or agreement. Admins
+    read the report of every batch."""
+    return report_of(dataset=dataset, reader=None if user.is_superuser else user)
 
 
-def report_of(*, batch: Batch | None = None, dataset: Dataset | None = None) -> Report:
-    """The subject's report row (created empty on first use), without the large per-example table."""
+def report_of(*, batch: Batch | None = None, dataset: Dataset | None = None, reader=None) -> Report:
+    """The subject's report row (created empty on first use), without the large per-example table.
+    A dataset's: `reader`'s (pooled over the batches they may see), or with no reader every batch's."""
     subject = {"scope": Report.Scope.BATCH, "batch": batch} if batch is not None else {
-        "scope": Report.Scope.DATASET, "dataset": dataset
+        "scope": Report.Scope.DATASET, "dataset": dataset, "reader": reader
     }  # fmt: skip
     report = Report.objects.defer("examples").filter(**subject).first()
     if report is None:
@@ -90,9 +89,10 @@ def _judgment_table(judgments) -> np.ndarray:
     return table
 
 
-def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None) -> ReportInputs:
+def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None, reader=None) -> ReportInputs:
     """Everything a report needs, as arrays. Batch scope: the batch's items; dataset scope: every
-    item of the dataset in any batch (an example judged in two batches is two units)."""
+    item of the dataset in the batches `reader` may see, all batches with no reader (an example
+    judged in two batches is two units)."""
     if batch is not None:
         items = Item.objects.filter(batch=batch)
         judgments = Judgment.objects.filter(batch=batch)
@@ -100,6 +100,9 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None)
     else:
         items = Item.objects.filter(example__dataset=dataset)
         judgments = Judgment.objects.filter(item__example__dataset=dataset)
+        if reader is not None:
+            visible = batches_visible_to(user=reader).values("pk")
+            items, judgments = items.filter(batch__in=visible), judgments.filter(batch__in=visible)
         overlaps = list(items.values_list("batch__overlap", flat=True).distinct())
         k = max(overlaps, key=lambda o: (items.filter(batch__overlap=o).count(), o)) if overlaps else 3
 

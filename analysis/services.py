@@ -43,7 +43,7 @@ def report_compute(*, report: Report) -> Report:
     started = time.perf_counter()
     Report.objects.filter(pk=report.pk).update(stale=False, queued_at=None)
     try:
-        inputs = report_inputs(batch=report.batch, dataset=report.dataset)
+        inputs = report_inputs(batch=report.batch, dataset=report.dataset, reader=report.reader)
         payload, examples = build_report(inputs)
     except Exception as exc:  # stored on the report so the page can say what went wrong
         log.exception("report %s failed", report.pk)
@@ -55,7 +55,8 @@ def report_compute(*, report: Report) -> Report:
     if report.batch_id:
         payload["subject"] = {"batch": report.batch_id, "name": report.batch.name}
     else:
-        payload["subject"] = {"dataset": report.dataset_id, "slug": report.dataset.slug}
+        # Whose view of the dataset: pooled over the batches this reader may see (None: every batch).
+        payload["subject"] = {"dataset": report.dataset_id, "slug": report.dataset.slug, "reader": report.reader_id}
     elapsed = time.perf_counter() - started
     Report.objects.filter(pk=report.pk).update(
         status=Report.Status.READY,
@@ -104,7 +105,9 @@ def report_refresh(*, report: Report) -> Report:
 
 @cache  # built on first use, once the app registry is ready
 def subject_reports_sql() -> str:
-    """The reports that a batch's judgments feed: its own and its datasets'. Params: batch, batch."""
+    """The reports that a batch's judgments feed: its own and its datasets' (every reader's: marking
+    a report stale that does not pool this batch costs one recomputation, missing one would leave
+    it wrong). Params: batch, batch."""
     from annotation.models import Batch
 
     report, batch_datasets = Report._meta.db_table, Batch.datasets.through._meta.db_table

@@ -10,7 +10,7 @@ from analysis.charts import report_charts
 from analysis.models import Report
 from analysis.selectors import (
     batches_visible_to,
-    dataset_report_visible,
+    dataset_report_of,
     report_compare,
     report_of,
     report_summary,
@@ -25,9 +25,7 @@ def _report(request, kind: str, pk: int) -> tuple[Report, str]:
         batch = get_object_or_404(batches_visible_to(user=request.user), pk=pk)
         return report_of(batch=batch), batch.name
     dataset = get_object_or_404(Dataset, pk=pk)
-    if not dataset_report_visible(user=request.user, dataset=dataset):
-        raise Http404
-    return report_of(dataset=dataset), dataset.slug
+    return dataset_report_of(user=request.user, dataset=dataset), dataset.slug
 
 
 @researcher_required

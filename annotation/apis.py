@@ -1,7 +1,6 @@
 """REST API of the annotation app. Workflow steps are explicit APIViews; querysets are scoped to
 the requesting user in batch_for_request and assignment ownership is checked by the services."""
 
-import csv
 import io
 import json
 
@@ -19,6 +18,7 @@ from annotation import bounds, selectors, services
 from annotation.models import Batch, Judgment
 from generation.models import Dataset
 from qa.bounds import ID
+from qa.csvsafe import csv_dict_writer
 from qa.errors import ApplicationError
 from qa.roles import IsResearcher, IsWorker
 
@@ -178,7 +178,7 @@ def _judgment_rows(batch: Batch):
 
 def _csv_lines(records):
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=JUDGMENT_FIELDS)
+    writer = csv_dict_writer(buffer, fieldnames=JUDGMENT_FIELDS)
     writer.writeheader()
     for record in records:
         writer.writerow(record)

@@ -504,8 +504,11 @@ def item_payload(*, assignment: Assignment) -> dict:
 
 
 def _password() -> str:
-    # 96 random bits: what lets workers_bulk_create store it with a fast hash (qa/hashers.py).
-    return secrets.token_urlsafe(12)
+    # 96 random bits: what lets workers_bulk_create store it with a fast hash (qa/hashers.py). Never a
+    # leading "-": a spreadsheet would read the credentials CSV's cell as a formula.
+    while (password := secrets.token_urlsafe(12)).startswith("-"):
+        pass
+    return password
 
 
 @transaction.atomic(durable=True)

@@ -2,7 +2,6 @@
 service or selector, render. The labelling page itself talks to the JSON API."""
 
 import base64
-import csv
 import io
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from annotation import bounds, onboarding, selectors, services
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
+from qa.csvsafe import csv_writer
 from qa.errors import ApplicationError
 from qa.roles import researcher_required, worker_required
 
@@ -288,7 +288,7 @@ def workers_create(request):
     csv_href = None
     if created:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)
         writer.writerow(["username", "password"])
         writer.writerows((c["username"], c["password"]) for c in created)
         csv_href = "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()

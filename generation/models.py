@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from generation.encryption import EncryptedTextField
+
 
 class Collection(models.TextChoices):
     PERSONA = "persona", "Persona"
@@ -158,7 +160,8 @@ class ModelEndpoint(models.Model):
     model = models.CharField(max_length=300, help_text="Model name or local path.")
     # Not a URLField: in-cluster names such as http://vllm:8000/v1 have no top-level domain.
     base_url = models.CharField(max_length=300, blank=True, help_text="For the API kind, e.g. http://vllm:8000/v1")
-    api_key = models.CharField(max_length=300, blank=True)
+    # Encrypted at rest (generation/encryption.py); write-only in every form, never in an error or a log.
+    api_key = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

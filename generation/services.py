@@ -437,6 +437,12 @@ def import_job_create(*, user, files: list, collection: str = "", origin: str = 
     return job
 
 
+def upload_source_key(uploader_id: int | None, name: str) -> str:
+    """What finds an upload's dataset again: the uploader and the file name. Keyed by name alone,
+    another researcher's file of the same name appended its rows to the first one's dataset."""
+    return f"upload:{uploader_id}:{name}"
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued import job. A redelivered job that already finished is left alone; one that
     stopped half way runs again (the import is idempotent)."""
@@ -455,7 +461,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             ImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=total)
 
     sources = [
-        ImportSource(Path(f["path"]), f"upload:{f['name']}", f["name"], release.file_place(Path(f["name"])))
+        ImportSource(Path(f["path"]), upload_source_key(job.created_by_id, f["name"]), f["name"], release.file_place(Path(f["name"])))
         for f in job.files
     ]
     try:

@@ -154,6 +154,12 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
 JSON_MAX_BYTES = env_int("JSON_MAX_BYTES", 1024 * 1024)
 JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# Local models that runs and endpoints may load: a path must resolve (after symlinks) inside one of
+# these folders. Colon- or comma-separated; the web user never names an arbitrary server path.
+MODEL_DIRS = [Path(p.strip()) for p in env_str("MODEL_DIRS", str(VAR_DIR / "models")).replace(":", ",").split(",") if p.strip()]
+# Encrypts ModelEndpoint.api_key at rest (a Fernet key: 32 url-safe base64 bytes). Unset: derived
+# from SECRET_KEY, so a database dump alone does not reveal the keys.
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- HTTPS and browser protections (`manage.py check --deploy` is clean with DEBUG off) -------

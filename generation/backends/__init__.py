@@ -7,7 +7,25 @@ when a local model is loaded, never when Django starts.
     reward(texts) -> list[float]                          (a classifier/reward model's scalar)
 """
 
+import re
 from dataclasses import dataclass
+
+# As the import keeps them (generation/release.py): U+0000, which PostgreSQL cannot store in text
+# or jsonb, becomes the visible U+2400; a lone surrogate, which UTF-8 cannot encode, becomes U+FFFD.
+NUL_STAND_IN = "\u2400"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_text(text: str) -> tuple[str, int]:
+    """Model text as the database can store it, and how many characters were replaced."""
+    count = 0
+
+    def swap(match) -> str:
+        nonlocal count
+        count += 1
+        return NUL_STAND_IN if match.group() == "\x00" else "\ufffd"
+
+    return _UNSTORABLE.sub(swap, text), count
 
 
 class BackendError(Exception):

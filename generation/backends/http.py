@@ -22,6 +22,7 @@ class OpenAICompatibleBackend:
         self.base_url = base_url.rstrip("/")
         self.name = model
         self.backoff = backoff
+        self._api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(timeout=timeout, headers=headers)
 
@@ -39,13 +40,19 @@ class OpenAICompatibleBackend:
                 if response.status_code == 429 or response.status_code >= 500:
                     error = TransientBackendError(f"endpoint {self.base_url} answered {response.status_code}")
                 elif response.status_code >= 400:
-                    raise BackendError(f"endpoint {self.base_url} refused the request: {response.status_code} {response.text[:200]}")
+                    raise BackendError(
+                        f"endpoint {self.base_url} refused the request: {response.status_code} {self._hide_key(response.text)[:200]}"
+                    )
                 else:
                     return response.json()
             if attempt == RETRIES:
                 raise error
             time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
+
+    def _hide_key(self, text: str) -> str:
+        """A server may echo the request back in an error; the key never goes into a message."""
+        return text.replace(self._api_key, "[API key]") if self._api_key else text
 
     def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_new_tokens=48, stop=(), seed=0):
         Sampling(n, temperature, top_p, max_new_tokens, tuple(stop), seed).check()

@@ -10,7 +10,7 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = ModelEndpoint
-        fields = ["name", "kind", "model", "base_url", "api_key"]
+        fields = ["name", "kind", "model", "base_url", "api_key", "created_by"]
 
     def clean_api_key(self):
         return self.cleaned_data["api_key"] or (self.instance.api_key if self.instance.pk else "")
@@ -19,7 +19,8 @@ class EndpointForm(forms.ModelForm):
 @admin.register(ModelEndpoint)
 class ModelEndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
-    list_display = ["name", "kind", "model", "base_url"]
+    list_display = ["name", "kind", "model", "base_url", "created_by"]
+    raw_id_fields = ["created_by"]  # the owner: only they (and admins) see and run with it
 
 
 @admin.register(GenerationRun)

@@ -5,7 +5,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation import bounds
-from generation.models import GenerationRun
 from generation.pipelines import PIPELINES
 from generation.runs import selectors, services
 from qa.roles import IsResearcher
@@ -50,7 +49,7 @@ class RunDetailApi(APIView):
 
     @extend_schema(responses=RunProgressSerializer)
     def get(self, request, id: int):
-        run = get_object_or_404(GenerationRun, pk=id)
+        run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=id)
         return Response(RunProgressSerializer(selectors.run_progress(run=run)).data)
 
 
@@ -59,5 +58,5 @@ class RunCancelApi(APIView):
 
     @extend_schema(request=None, responses=RunProgressSerializer)
     def post(self, request, id: int):
-        run = services.run_cancel(run=get_object_or_404(GenerationRun, pk=id))
+        run = services.run_cancel(run=get_object_or_404(selectors.runs_visible_to(user=request.user), pk=id))
         return Response(RunProgressSerializer(selectors.run_progress(run=run)).data)

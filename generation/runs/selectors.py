@@ -1,4 +1,24 @@
+"""Reads for generation runs and model endpoints, and who may see them: each researcher their own,
+admins all. Pages and the API use these, never a bare GenerationRun or ModelEndpoint query."""
+
+from django.db.models import QuerySet
+
 from generation.models import GenerationRun, ModelEndpoint
+
+
+def runs_visible_to(*, user) -> QuerySet[GenerationRun]:
+    """A researcher's own runs; admins all."""
+    if user.is_superuser:
+        return GenerationRun.objects.all()
+    return GenerationRun.objects.filter(created_by=user)
+
+
+def endpoints_usable_by(*, user) -> QuerySet[ModelEndpoint]:
+    """The endpoints a user may see and run with: their own; admins all. `user=None` is the operator
+    on the command line (manage.py generate), who may use every endpoint."""
+    if user is None or user.is_superuser:
+        return ModelEndpoint.objects.all()
+    return ModelEndpoint.objects.filter(created_by=user)
 
 
 def run_progress(*, run: GenerationRun) -> dict:
@@ -25,6 +45,8 @@ def run_progress(*, run: GenerationRun) -> dict:
             "unique": generate.get("unique"),
             "scored": score.get("done"),
             "kept": run.counts.get("select", {}).get("kept"),
+            # Samples in which U+0000 or a lone surrogate was replaced (U+2400, U+FFFD).
+            "cleaned": generate.get("cleaned", 0),
         },
         "preview": preview,
         "dataset": run.dataset_id,
@@ -32,5 +54,5 @@ def run_progress(*, run: GenerationRun) -> dict:
     }
 
 
-def endpoint_choices() -> list[str]:
-    return list(ModelEndpoint.objects.values_list("name", flat=True))
+def endpoint_choices(*, user) -> list[str]:
+    return list(endpoints_usable_by(user=user).values_list("name", flat=True))

@@ -7,33 +7,42 @@ dataset.
 """
 
 import time
-from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from generation import bounds, release
-from generation.backends import BackendError, Sampling, TransientBackendError, backend_load
+from generation.backends import BackendError, Sampling, TransientBackendError, backend_load, clean_text
+from generation.model_paths import local_model_path, model_refusal
 from generation.models import Dataset, Example, GenerationRun, GenerationSample, ModelEndpoint
 from generation.pipelines import PIPELINES, Candidate, Request, dedupe, pipeline_for, softmax_at
+from generation.runs.selectors import endpoints_usable_by
 from qa.errors import ApplicationError
 
 _BACKENDS: dict[str, object] = {}  # loaded once per process (a GPU worker keeps its model)
 SCORE_CHUNK = 32
 
 
-def backend_resolve(spec: str):
-    """An endpoint's name, or a local model path."""
+def backend_resolve(spec: str, *, user=None):
+    """One of `user`'s endpoints by name, or a local model folder inside MODEL_DIRS. `user` is the
+    run's owner (None: the operator's command line, which may use every endpoint)."""
+    endpoint = endpoints_usable_by(user=user).filter(name=spec).first()
+    if endpoint is None:
+        path = local_model_path(spec)
+        if path is None:
+            raise BackendError(model_refusal(spec, "model"))
+        spec, kind, model, base_url, api_key = str(path), ModelEndpoint.Kind.TRANSFORMERS, str(path), "", ""
+    else:
+        kind, model, base_url, api_key = endpoint.kind, endpoint.model, endpoint.base_url, endpoint.api_key
+        if kind == ModelEndpoint.Kind.TRANSFORMERS:
+            path = local_model_path(model)
+            if path is None:
+                raise BackendError(model_refusal(model, f"endpoint {spec}: model", endpoints=False))
+            model = str(path)
     if spec in _BACKENDS:
         return _BACKENDS[spec]
-    endpoint = ModelEndpoint.objects.filter(name=spec).first()
-    if endpoint is not None:
-        backend = backend_load(kind=endpoint.kind, model=endpoint.model, base_url=endpoint.base_url, api_key=endpoint.api_key)
-    else:
-        if not Path(spec).exists():
-            raise BackendError(f"model: {spec!r} is neither a configured endpoint nor an existing local path")
-        backend = backend_load(kind="transformers", model=spec)
+    backend = backend_load(kind=kind, model=model, base_url=base_url, api_key=api_key)
     _BACKENDS[spec] = backend
     return backend
 
@@ -42,11 +51,10 @@ def _pipeline(run: GenerationRun):
     return pipeline_for(run.pipeline)({**run.params, "behavior": run.behavior, "seed": run.seed})
 
 
-def _model_known(spec: str, field: str) -> None:
-    if not ModelEndpoint.objects.filter(name=spec).exists() and not Path(spec).exists():
-        raise ApplicationError(
-            f"{field}: {spec!r} is neither a configured endpoint nor an existing local model path", {"field": field}
-        )
+def _model_known(spec: str, field: str, user) -> None:
+    """Another researcher's endpoint is refused exactly like an unknown name."""
+    if not endpoints_usable_by(user=user).filter(name=spec).exists() and local_model_path(spec) is None:
+        raise ApplicationError(model_refusal(spec, field), {"field": field})
 
 
 def run_create(
@@ -78,11 +86,11 @@ def run_create(
     stop = checker.p.get("stop")
     if not isinstance(stop, list) or not all(isinstance(x, str) and x for x in stop):
         raise ApplicationError("stop: give a list of non-empty strings, e.g. [\"\\n\"]", {"field": "stop"})
-    _model_known(generator, "generator")
+    _model_known(generator, "generator", user)
     if "score" in checker.stages:
         if not discriminator:
             raise ApplicationError(f"discriminator: the {pipeline} pipeline needs one to filter with", {"field": "discriminator"})
-        _model_known(discriminator, "discriminator")
+        _model_known(discriminator, "discriminator", user)
     return GenerationRun.objects.create(
         pipeline=pipeline,
         behavior=behavior.strip(),
@@ -102,6 +110,8 @@ def endpoint_create(*, user, name: str, kind: str, model: str, base_url: str = "
         raise ApplicationError(f"kind: {kind!r} is not one of {', '.join(ModelEndpoint.Kind.values)}", {"field": "kind"})
     if not model.strip():
         raise ApplicationError("model: give a model name or path", {"field": "model"})
+    if kind == ModelEndpoint.Kind.TRANSFORMERS and local_model_path(model.strip()) is None:
+        raise ApplicationError(model_refusal(model.strip(), "model", endpoints=False), {"field": "model"})
     if kind == ModelEndpoint.Kind.OPENAI and not base_url.startswith(("http://", "https://")):
         raise ApplicationError("base_url: an API endpoint needs one starting with http:// or https://", {"field": "base_url"})
     if ModelEndpoint.objects.filter(name=name).exists():
@@ -170,7 +180,7 @@ def run_execute(*, run_id: int, progress=None, max_chunks: int | None = None) ->
         raise  # the task retries with backoff and resumes where it stopped
     except BackendError as exc:
         GenerationRun.objects.filter(pk=run.pk).update(
-            status=GenerationRun.Status.FAILED, error=str(exc), finished_at=timezone.now()
+            status=GenerationRun.Status.FAILED, error=clean_text(str(exc))[0], finished_at=timezone.now()
         )
         run.refresh_from_db()
         return run
@@ -185,7 +195,7 @@ class ChunkBudgetSpent(Exception):
 def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) -> None:
     requests: list[Request] = pipeline.requests(stage, previous)
     done = set(run.samples.filter(stage=stage).values_list("request_index", flat=True).distinct())
-    backend = backend_resolve(run.generator)
+    backend = backend_resolve(run.generator, user=run.created_by)
     p = pipeline.p
     size = run.chunk_size
     _save_counts(run, stage, requests=len(requests), done=len(done))
@@ -200,7 +210,7 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
         n = chunk[0].meta.get("n", 1)
         same_n = [r for r in chunk if r.meta.get("n", 1) == n]
         groups = [same_n] + [[r] for r in chunk if r.meta.get("n", 1) != n]
-        samples = []
+        samples, cleaned = [], 0
         for group in groups:
             group_n = group[0].meta.get("n", 1)
             outputs = backend.generate(
@@ -214,6 +224,9 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
             )
             for request, texts in zip(group, outputs, strict=True):
                 for k, text in enumerate(texts):
+                    # Any model may emit U+0000 or a lone surrogate; the run goes on without them.
+                    text, replaced = clean_text(text)
+                    cleaned += bool(replaced)
                     if stage != "generate":
                         parsed, meta = pipeline.parse_prefix(stage, text) or "", {}
                     else:
@@ -228,6 +241,8 @@ def _stage_sample(run, pipeline, stage, stage_no, previous, progress, budget) ->
         with transaction.atomic():
             GenerationSample.objects.bulk_create(samples, ignore_conflicts=True)
         done.update(r.index for r in chunk)
+        if cleaned:  # samples with characters replaced, shown in the funnel
+            _save_counts(run, stage, cleaned=run.counts.get(stage, {}).get("cleaned", 0) + cleaned)
         _save_counts(run, stage, done=len(done))
         if progress:
             progress(stage, len(done), len(requests))
@@ -251,7 +266,7 @@ def _candidate(sample: GenerationSample) -> Candidate:
 def _stage_score(run, pipeline, progress) -> None:
     todo = run.samples.filter(stage="generate", duplicate=False, scores__isnull=True).exclude(parsed="")
     total = run.samples.filter(stage="generate", duplicate=False).exclude(parsed="").count()
-    backend = backend_resolve(run.discriminator)
+    backend = backend_resolve(run.discriminator, user=run.created_by)
     _save_counts(run, "score", requests=total, done=total - todo.count())
     while True:
         chunk = list(todo.order_by("request_index", "n")[:SCORE_CHUNK])
@@ -300,10 +315,10 @@ def _stage_select(run, pipeline, previous, began) -> None:
 
 
 def _dataset_create(run, pipeline, records, previous, began) -> Dataset:
-    generator = backend_resolve(run.generator)
+    generator = backend_resolve(run.generator, user=run.created_by)
     models = {"generator": generator.describe()}
     if run.discriminator:
-        models["discriminator"] = backend_resolve(run.discriminator).describe()
+        models["discriminator"] = backend_resolve(run.discriminator, user=run.created_by).describe()
     prompts = {}
     for request in pipeline.requests("generate", previous):
         prompts.setdefault(request.label, request.prompt)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from generation import bounds
-from generation.models import GenerationRun, ModelEndpoint
+from generation.models import ModelEndpoint
 from generation.pipelines import PIPELINES
 from generation.runs import selectors, services
 from qa.errors import ApplicationError
@@ -21,7 +21,7 @@ def _no_constant(name: str):
 class RunForm(forms.Form):
     pipeline = forms.ChoiceField(choices=[(p, p) for p in PIPELINES])
     behavior = forms.CharField(max_length=500, help_text="e.g. 'is very punctual' or 'wants to acquire power'.")
-    generator = forms.CharField(help_text="A model endpoint's name, or a local model path on the GPU worker.")
+    generator = forms.CharField(help_text="One of your model endpoints, or a model folder inside the model folders (MODEL_DIRS).")
     discriminator = forms.CharField(required=False, help_text="Scores the candidates (not needed for sycophancy).")
     per_label = bounds.PARAMS["per_label"].form(required=False, help_text="Kept per label (paper: 500).")
     samples_per_label = bounds.PARAMS["samples_per_label"].form(required=False, help_text="Sampled per label.")
@@ -52,7 +52,7 @@ class RunForm(forms.Form):
 class EndpointForm(forms.Form):
     name = forms.SlugField(max_length=100, help_text="What runs call it, e.g. vllm-llama.")
     kind = forms.ChoiceField(choices=ModelEndpoint.Kind.choices)
-    model = forms.CharField(max_length=300, help_text="Model name or local path (on the GPU worker).")
+    model = forms.CharField(max_length=300, help_text="API: the served model's name. Local: a folder inside the model folders (MODEL_DIRS).")
     base_url = forms.CharField(max_length=300, required=False, help_text="For an API, e.g. http://vllm:8000/v1")
     # Write-only: never rendered back, and the page lists only whether a key is set.
     api_key = forms.CharField(max_length=300, required=False, widget=forms.PasswordInput(render_value=False))
@@ -86,26 +86,30 @@ def run_list(request):
     return render(
         request,
         "generation/runs/run_list.html",
-        {"form": form, "runs": GenerationRun.objects.select_related("dataset")[:50], "endpoints": ModelEndpoint.objects.all()},
+        {
+            "form": form,
+            "runs": selectors.runs_visible_to(user=request.user).select_related("dataset")[:50],
+            "endpoints": selectors.endpoints_usable_by(user=request.user),
+        },
     )
 
 
 @researcher_required
 def run_detail(request, pk):
-    run = get_object_or_404(GenerationRun, pk=pk)
+    run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=pk)
     return render(request, "generation/runs/run_detail.html", {"run": run, "progress": selectors.run_progress(run=run)})
 
 
 @researcher_required
 def run_progress(request, pk):
-    run = get_object_or_404(GenerationRun, pk=pk)
+    run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=pk)
     return JsonResponse(selectors.run_progress(run=run))
 
 
 @researcher_required
 @require_POST
 def run_cancel(request, pk):
-    run = get_object_or_404(GenerationRun, pk=pk)
+    run = get_object_or_404(selectors.runs_visible_to(user=request.user), pk=pk)
     try:
         services.run_cancel(run=run)
         messages.success(request, "Run cancelled.")
@@ -125,4 +129,5 @@ def endpoint_list(request):
         else:
             messages.success(request, f"Endpoint {endpoint.name} added.")
             return redirect("run-endpoints")
-    return render(request, "generation/runs/endpoint_list.html", {"form": form, "endpoints": ModelEndpoint.objects.all()})
+    endpoints = selectors.endpoints_usable_by(user=request.user)
+    return render(request, "generation/runs/endpoint_list.html", {"form": form, "endpoints": endpoints})

@@ -53,3 +53,10 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     from tests.generation.tiny_models import build_models
 
     return build_models(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(autouse=True)
+def tiny_models_allowed(request, settings):
+    """Local models load only from MODEL_DIRS: where a test builds the tiny models, allow their folder."""
+    if "tiny_models" in request.fixturenames:
+        settings.MODEL_DIRS = [request.getfixturevalue("tiny_models")["lm"].parent]

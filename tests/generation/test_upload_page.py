@@ -31,8 +31,8 @@ def test_a_researcher_uploads_two_files_and_sees_the_summary(
     assert job.status == "done"
     assert (job.summary["rows_added"], job.summary["duplicates_in_file"], job.rows_done) == (2, 1, 3)
     assert sorted(Dataset.objects.values_list("slug", "collection", "source_file")) == [
-        ("calm", "persona", "upload:calm.jsonl"),
-        ("kindness", "persona", "upload:kindness.jsonl"),
+        ("calm", "persona", f"upload:{researcher.pk}:calm.jsonl"),
+        ("kindness", "persona", f"upload:{researcher.pk}:kindness.jsonl"),
     ]
     page = client.get(response.url).content.decode()
     assert (
@@ -52,6 +52,20 @@ def test_uploading_the_same_file_again_adds_nothing(
     last = ImportJob.objects.order_by("-pk").first()
     assert (last.summary["rows_added"], last.summary["rows_present"]) == (0, 1)
     assert Dataset.objects.count() == 1
+
+
+def test_another_researchers_file_of_the_same_name_makes_their_own_dataset(
+    client, researcher, other_researcher, eager_celery, django_capture_on_commit_callbacks
+):
+    for user, statement in ((researcher, "I am calm."), (other_researcher, "I am never calm.")):
+        client.force_login(user)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("dataset-upload"), {"files": [upload("calm.jsonl", persona_line(statement))]})
+    ritas, oscars = Dataset.objects.order_by("pk")
+    assert (ritas.created_by, oscars.created_by) == (researcher, other_researcher)
+    assert list(ritas.examples.values_list("statement", flat=True)) == ["I am calm."]
+    assert list(oscars.examples.values_list("statement", flat=True)) == ["I am never calm."]
+    assert oscars.slug == "calm-2"
 
 
 def test_a_bad_file_shows_its_line_and_field_on_the_job_page(
