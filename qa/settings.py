@@ -175,6 +175,8 @@ CELERY_TASK_ROUTES = {"generation.runs.tasks.*": {"queue": "gpu"}}
 WORK_SWEEP_SECONDS = env_int("WORK_SWEEP_SECONDS", 60)
 if WORK_SWEEP_SECONDS < 1:
     raise ImproperlyConfigured(f"WORK_SWEEP_SECONDS={WORK_SWEEP_SECONDS}: give a whole number of seconds, at least 1")
+# With a broker, a report is recomputed this long after the first judgment that made it stale.
+REPORT_DEBOUNCE_SECONDS = env_int("REPORT_DEBOUNCE_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotation.tasks.leases_expire", "schedule": env_int("LEASE_SWEEP_SECONDS", 60)},
     "heal-work": {"task": "qa.tasks.work_heal", "schedule": WORK_SWEEP_SECONDS},
