@@ -124,3 +124,59 @@ def test_the_sweep_wakes_runs_too(broker_up, settings):
     GenerationRun.objects.filter(pk=run.pk).update(heartbeat_at=_ago(31))
     assert runs.runs_heal() == [run.pk]
     assert broker_up == [(RUN_TASK, (run.pk,))]
+
+
+def test_a_duplicate_wake_up_of_a_run_does_nothing_and_a_transient_error_hands_it_back(monkeypatch, settings):
+    from celery.exceptions import Retry
+
+    from generation.backends import TransientBackendError
+    from generation.runs import tasks as run_tasks
+
+    settings.WORK_SWEEP_SECONDS = 10
+    run = GenerationRun.objects.create(pipeline="persona", behavior="x", generator="g", status="running")
+    GenerationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())  # a live worker has it
+    calls = []
+
+    def execute(run_id):
+        calls.append(run_id)
+        raise TransientBackendError("the endpoint is restarting")
+
+    monkeypatch.setattr(runs, "run_execute", execute)
+    run_tasks.run_generation.apply(args=[run.pk])
+    assert calls == []
+    GenerationRun.objects.filter(pk=run.pk).update(heartbeat_at=_ago(31))  # that worker died
+    with pytest.raises((Retry, TransientBackendError)):  # the task retries with backoff
+        run_tasks.run_generation.apply(args=[run.pk])
+    assert calls and GenerationRun.objects.get(pk=run.pk).status == "queued"  # for the retry or the sweep
+
+
+def test_an_unexpected_error_fails_the_run_with_its_message(monkeypatch):
+    from generation.runs import tasks as run_tasks
+
+    run = GenerationRun.objects.create(pipeline="persona", behavior="x", generator="g")
+
+    def execute(run_id):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(runs, "run_execute", execute)
+    with pytest.raises(ValueError):
+        run_tasks.run_generation.apply(args=[run.pk]).get()
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("failed", "ValueError: a bug")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_the_heartbeat_of_a_job_it_holds(broker_up, settings):
+    import time
+
+    from qa.work import job_held
+
+    settings.WORK_SWEEP_SECONDS = 1  # a beat every 0.25 s
+    job = ImportJob.objects.create(files=[])
+    with job_held(ImportJob, job.pk, task=tasks.import_job_run) as mine:
+        assert mine
+        claimed = ImportJob.objects.get(pk=job.pk).heartbeat_at
+        deadline = time.monotonic() + 10
+        while ImportJob.objects.get(pk=job.pk).heartbeat_at == claimed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ImportJob.objects.get(pk=job.pk).heartbeat_at > claimed
