@@ -187,6 +187,13 @@ CELERY_BEAT_SCHEDULE = {
 # a live worker is left alone), but keep it above the usual task. A worker that died loses
 # nothing either way: the work sweep enqueues its job again within a few periods.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Known, with no setting that avoids it (celery 5.7, kombu 5.7, redis-py 8): a worker holding an
+# unacknowledged message (a running acks_late task, or a countdown message it prefetched) when
+# Redis goes away exits with "Unrecoverable error: AttributeError('NoneType' object has no
+# attribute 'hostname')": closing the broken connection restores the unacknowledged messages
+# through a client already released (the kombu#582 family). Run workers under a supervisor that
+# restarts them (systemd Restart=always, compose restart policies); the work sweep recovers the
+# work once one runs again (tests/faults).
 
 LOGGING = {
     "version": 1,
