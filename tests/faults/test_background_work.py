@@ -16,7 +16,7 @@ from annotation.models import Judgment
 from generation.models import Example, GenerationRun, ImportJob
 from generation.runs import services as runs
 from tests.annotation.factories import judge, persona_dataset, running_batch, workers
-from tests.faults.stack import Stack, point_the_app_at, redis_available
+from tests.faults.celery_stack import Stack, point_the_app_at, redis_available
 from tests.generation.conftest import persona_line
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
