@@ -15,7 +15,7 @@ from functools import cache
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from analysis.assemble import build_report
@@ -26,8 +26,10 @@ from qa.rawsql import aware
 log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = getattr(settings, "REPORT_DEBOUNCE_SECONDS", 15)
-# A computation enqueued this long ago and never started (a lost message) may be enqueued again.
-QUEUE_TIMEOUT_SECONDS = 15 * 60
+# A computation enqueued (or started) this long ago and not finished lost its message or its
+# worker: the next judgment, a refresh or the work sweep enqueues it again. A computation that
+# really takes longer is merely done twice (it is idempotent).
+QUEUE_TIMEOUT_SECONDS = max(2 * settings.WORK_SWEEP_SECONDS, DEBOUNCE_SECONDS + settings.WORK_SWEEP_SECONDS)
 
 
 # Every field but the large per-example table, which only the exports read.
@@ -39,15 +41,22 @@ def broker_runs_tasks() -> bool:
 
 
 def report_compute(*, report: Report) -> Report:
-    """Compute and store the report now. Idempotent: it always reflects the judgments it read."""
+    """Compute and store the report now. Idempotent: it always reflects the judgments it read.
+
+    While it computes, `queued_at` says since when, so that judgments landing meanwhile do not
+    enqueue another computation beside it: it enqueues one itself when it finds the report stale
+    again at the end. A computation whose worker died leaves `queued_at` behind, and the work
+    sweep enqueues it again once that is older than QUEUE_TIMEOUT_SECONDS."""
     started = time.perf_counter()
-    Report.objects.filter(pk=report.pk).update(stale=False, queued_at=None)
+    Report.objects.filter(pk=report.pk).update(stale=False, queued_at=timezone.now())
     try:
         inputs = report_inputs(batch=report.batch, dataset=report.dataset, reader=report.reader)
         payload, examples = build_report(inputs)
     except Exception as exc:  # stored on the report so the page can say what went wrong
         log.exception("report %s failed", report.pk)
-        Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, error=str(exc)[:2000], stale=True)
+        Report.objects.filter(pk=report.pk).update(
+            status=Report.Status.FAILED, error=str(exc)[:2000], stale=True, queued_at=None
+        )
         raise
     now = timezone.now()
     payload["computed_at"] = now.isoformat()
@@ -66,8 +75,11 @@ def report_compute(*, report: Report) -> Report:
         seconds=elapsed,
         judgments=len(inputs.unit),
         error="",
+        queued_at=None,
     )
     report.refresh_from_db(fields=REPORT_FIELDS)
+    if report.stale and broker_runs_tasks():  # judgments landed while it computed
+        report_enqueue(report=report)
     return report
 
 
@@ -87,7 +99,7 @@ def report_enqueue(*, report: Report, countdown: float = DEBOUNCE_SECONDS) -> bo
 
 def _send(task, report_id: int, countdown: float) -> None:
     # This runs on a worker's submit: an unreachable broker must not fail their request. The
-    # report stays stale and unqueued, so the next judgment or page view tries again.
+    # report stays stale and unqueued, so the next judgment, page view or work sweep tries again.
     try:
         task.apply_async((report_id,), countdown=countdown)
     except Exception:
@@ -144,3 +156,15 @@ def judgments_changed(*, batch_id: int) -> None:
     for pk, _, _, queued_at in rows:
         if queued_at is None or aware(queued_at) < expired:
             report_enqueue(report=Report(pk=pk))
+
+
+def reports_heal(*, now=None) -> list[int]:
+    """The work sweep's part for reports: enqueue a computation of every report that is behind
+    its judgments (stale, never computed, or left half computed by a dead worker: changes newer
+    than its last computation) and that no computation has been queued for or working on within
+    QUEUE_TIMEOUT_SECONDS. Returns the ids enqueued."""
+    now = now or timezone.now()
+    behind = Q(stale=True) | Q(computed_at__isnull=True) | Q(changed_at__gt=F("computed_at"))
+    idle = Q(queued_at__isnull=True) | Q(queued_at__lt=now - timezone.timedelta(seconds=QUEUE_TIMEOUT_SECONDS))
+    ids = list(Report.objects.filter(behind, idle).values_list("pk", flat=True))
+    return [pk for pk in ids if report_enqueue(report=Report(pk=pk), countdown=0)]

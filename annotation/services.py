@@ -8,6 +8,7 @@ SELECT ... FOR UPDATE SKIP LOCKED and submitters lock the item row, on SQLite th
 transaction mode serialises writers; unique (item, worker) constraints are the last line.
 """
 
+import logging
 import random
 import re
 import secrets
@@ -33,6 +34,7 @@ from qa.hashers import GeneratedPasswordHasher
 from qa.rawsql import aware, db_datetime, json_value
 from qa.roles import WORKER, is_researcher, role_group, user_add_role
 
+log = logging.getLogger(__name__)
 Status = Batch.Status
 LIVE = Assignment.Status.ACTIVE
 
@@ -186,9 +188,17 @@ def _leases_locked(batch: Batch) -> list[tuple[int, int]]:
 
 
 def _release_leases(leases: list[tuple[int, int]]) -> None:
-    """Pausing or cancelling hands live leases back; their holders' submissions are then refused."""
-    Item.objects.filter(pk__in={item_id for _, item_id in leases}, is_gold=False).update(lease_count=0)
+    """Pausing or cancelling hands live leases back; their holders' submissions are then refused.
+
+    Each item gives back exactly the slots of the leases released here, never "all": a claim of
+    the same item that committed while the pause waited for the item's lock holds a lease that is
+    not in `leases`, and stays counted (it outlives the pause, and its holder may submit it after
+    a resume). Setting the counter to 0 forgot it, and that holder's submit then broke the
+    counter's CHECK."""
     Assignment.objects.filter(pk__in=[pk for pk, _ in leases]).update(status=Assignment.Status.RELEASED)
+    with connection.cursor() as cursor:
+        for item_id, n in sorted(Counter(item_id for _, item_id in leases).items()):  # already locked
+            cursor.execute(sql.SLOTS_RETURN, [n, n, item_id])
 
 
 @transaction.atomic(durable=True)
@@ -387,8 +397,19 @@ def judgment_submit(
         raise ApplicationError("No such assignment of yours.", status_code=404)
     try:
         return _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key)
-    except IntegrityError:
+    except IntegrityError as exc:
+        if not _unique_violation(exc):
+            # A CHECK on a counter, say: our fault, not the worker's; a 409 would tell them a lie.
+            log.exception("judgment on assignment %s broke a constraint", assignment_id)
+            raise
         raise Conflict("You already judged this item.") from None
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) is not None:  # psycopg
+        return cause.sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(exc)  # SQLite names the kind of constraint
 
 
 def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> Judgment:

@@ -130,6 +130,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Running: last sign of life of its worker. Queued: last wake-up sent."
+    )
     # Uploaded files are kept under MEDIA_ROOT until the job has run.
     files = models.JSONField(default=list, help_text="[{'name': original file name, 'path': stored path}]")
     collection = models.CharField(max_length=32, choices=Collection.choices, blank=True)
@@ -199,6 +202,9 @@ class GenerationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Running: last sign of life of its worker. Queued: last wake-up sent."
+    )
 
     class Meta:
         ordering = ["-created_at"]

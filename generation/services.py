@@ -21,6 +21,7 @@ from django.utils.text import get_valid_filename
 from generation import release
 from generation.models import RECORD_FIELDS, Collection, Dataset, Example, ImportJob, Origin
 from qa.errors import ApplicationError
+from qa.work import jobs_heal, send_on_commit
 
 Progress = Callable[[int, int], None]
 
@@ -433,7 +434,8 @@ def import_job_create(*, user, files: list, collection: str = "", origin: str = 
         job.files = stored
         job.rows_total = total
         job.save(update_fields=["files", "rows_total"])
-        import_job_run_task.delay_on_commit(job.pk)
+        # With the broker down the request still answers with the saved job; the sweep wakes it.
+        send_on_commit(import_job_run_task, job.pk)
     return job
 
 
@@ -441,6 +443,13 @@ def upload_source_key(uploader_id: int | None, name: str) -> str:
     """What finds an upload's dataset again: the uploader and the file name. Keyed by name alone,
     another researcher's file of the same name appended its rows to the first one's dataset."""
     return f"upload:{uploader_id}:{name}"
+
+
+def import_jobs_heal(*, now=None) -> list[int]:
+    """The work sweep's part for uploads: wake the jobs that lost their message or their worker."""
+    from generation.tasks import import_job_run as import_job_run_task
+
+    return jobs_heal(ImportJob, import_job_run_task, now=now)
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:

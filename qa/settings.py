@@ -265,9 +265,32 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {"generation.runs.tasks.*": {"queue": "gpu"}}
+# Reports, import jobs and generation runs are state in the database; a message is only a wake-up.
+# Every WORK_SWEEP_SECONDS the work sweep enqueues again what lost its message or its worker:
+# reports behind their judgments, jobs queued for longer than a period, and jobs running whose
+# heartbeat (written every period / 4 while a worker holds them) is older than 3 periods.
+WORK_SWEEP_SECONDS = env_int("WORK_SWEEP_SECONDS", 60)
+if WORK_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(f"WORK_SWEEP_SECONDS={WORK_SWEEP_SECONDS}: give a whole number of seconds, at least 1")
+# With a broker, a report is recomputed this long after the first judgment that made it stale.
+REPORT_DEBOUNCE_SECONDS = env_int("REPORT_DEBOUNCE_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotation.tasks.leases_expire", "schedule": env_int("LEASE_SWEEP_SECONDS", 60)},
+    "heal-work": {"task": "qa.tasks.work_heal", "schedule": WORK_SWEEP_SECONDS},
 }
+# Redis (and SQS) hand a message that was delivered but not acknowledged to another worker after
+# visibility_timeout seconds. Our acks_late tasks keep their message unacknowledged while they
+# run, so a longer task is delivered twice: harmless (each task claims its job, and a job held by
+# a live worker is left alone), but keep it above the usual task. A worker that died loses
+# nothing either way: the work sweep enqueues its job again within a few periods.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Known, with no setting that avoids it (celery 5.7, kombu 5.7, redis-py 8): a worker holding an
+# unacknowledged message (a running acks_late task, or a countdown message it prefetched) when
+# Redis goes away exits with "Unrecoverable error: AttributeError('NoneType' object has no
+# attribute 'hostname')": closing the broken connection restores the unacknowledged messages
+# through a client already released (the kombu#582 family). Run workers under a supervisor that
+# restarts them (systemd Restart=always, compose restart policies); the work sweep recovers the
+# work once one runs again (tests/faults).
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from qa.roles import RESEARCHER, WORKER, user_add_role
+from tests.broker_down import broker_down, broker_up  # noqa: F401  (a broker that refuses, or takes, every message)
 from tests.browser import browser, page, phone_page  # noqa: F401  (shared by every e2e test)
 
 PASSWORD = "correct horse battery"

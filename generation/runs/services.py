@@ -19,6 +19,7 @@ from generation.models import Dataset, Example, GenerationRun, GenerationSample,
 from generation.pipelines import PIPELINES, Candidate, Request, dedupe, pipeline_for, softmax_at
 from generation.runs.selectors import endpoints_usable_by
 from qa.errors import ApplicationError
+from qa.work import jobs_heal, send_on_commit
 
 _BACKENDS: dict[str, object] = {}  # loaded once per process (a GPU worker keeps its model)
 SCORE_CHUNK = 32
@@ -122,9 +123,10 @@ def endpoint_create(*, user, name: str, kind: str, model: str, base_url: str = "
 
 
 def run_start(*, run: GenerationRun) -> None:
+    """Wake a GPU worker once the run is saved; with the broker down the work sweep does it later."""
     from generation.runs.tasks import run_generation
 
-    run_generation.delay_on_commit(run.pk)
+    send_on_commit(run_generation, run.pk)
 
 
 def run_cancel(*, run: GenerationRun) -> GenerationRun:
@@ -133,6 +135,13 @@ def run_cancel(*, run: GenerationRun) -> GenerationRun:
     GenerationRun.objects.filter(pk=run.pk).update(status=GenerationRun.Status.CANCELLED, finished_at=timezone.now())
     run.refresh_from_db()
     return run
+
+
+def runs_heal(*, now=None) -> list[int]:
+    """The work sweep's part for runs: wake those that lost their message or their worker."""
+    from generation.runs.tasks import run_generation
+
+    return jobs_heal(GenerationRun, run_generation, now=now)
 
 
 class Cancelled(Exception):

@@ -1,7 +1,10 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from generation.backends import TransientBackendError
+from generation.models import GenerationRun
 from generation.runs import services
+from qa.work import job_held
 
 
 @shared_task(
@@ -16,4 +19,8 @@ from generation.runs import services
     ignore_result=True,
 )
 def run_generation(self, run_id: int) -> None:
-    services.run_execute(run_id=run_id)
+    transient = (TransientBackendError, OperationalError, InterfaceError)  # the model or the database, back soon
+    failed = {"error": lambda exc: f"{type(exc).__name__}: {exc}"[:2000]}
+    with job_held(GenerationRun, run_id, task=run_generation, transient=transient, failed=failed) as mine:
+        if mine:
+            services.run_execute(run_id=run_id)

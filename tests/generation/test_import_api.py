@@ -36,14 +36,17 @@ def test_an_upload_is_accepted_and_its_job_reports_the_summary(
     assert Dataset.objects.values_list("slug", "origin").get() == ("calm", "human-written")
 
 
-def test_without_a_worker_the_job_waits_in_the_queue(api, researcher, settings, monkeypatch):
+def test_without_a_worker_the_job_waits_in_the_queue(
+    api, researcher, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     from generation import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.import_job_run, "delay_on_commit", lambda job_id: queued.append(job_id))
-    response = api(researcher).post(
-        "/api/v1/imports/", {"files": [upload("calm.jsonl", persona_line())]}, format="multipart"
-    )
+    monkeypatch.setattr(tasks.import_job_run, "apply_async", lambda args: queued.append(args[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(researcher).post(
+            "/api/v1/imports/", {"files": [upload("calm.jsonl", persona_line())]}, format="multipart"
+        )
     assert response.status_code == 202
     assert response.json()["status"] == "queued" and queued == [response.json()["id"]]
     assert ImportJob.objects.get().rows_total == 1

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queued_job(researcher, monkeypatch):
     # Nothing enqueued: the tests run the job themselves.
-    monkeypatch.setattr(tasks.import_job_run, "delay_on_commit", lambda job_id: None)
+    monkeypatch.setattr(tasks.import_job_run, "apply_async", lambda args: None)
     files = [
         SimpleUploadedFile("calm.jsonl", (persona_line("A.") + "\n" + persona_line("B.") + "\n").encode())
     ]

@@ -33,7 +33,7 @@ def test_a_researcher_uploads_two_files_and_reads_the_summary(
 def test_the_job_page_follows_a_queued_import_until_it_is_done(page, live_server, researcher, monkeypatch):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    monkeypatch.setattr(tasks.import_job_run, "delay_on_commit", lambda job_id: None)  # no worker yet
+    monkeypatch.setattr(tasks.import_job_run, "apply_async", lambda args: None)  # no worker yet
     upload = SimpleUploadedFile(
         "calm.jsonl", (persona_line("A.") + "\n" + persona_line("B.") + "\n").encode()
     )
