@@ -104,7 +104,7 @@ class PrivatePostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found = []
     for task in glob.glob(f"/proc/{pid}/task/*/children"):
         try:
@@ -117,7 +117,7 @@ def _children(pid: int) -> list[int]:
 def descendants(pid: int) -> set[int]:
     seen, todo = set(), [pid]
     while todo:
-        for child in _children(todo.pop()):
+        for child in children(todo.pop()):
             if child not in seen:
                 seen.add(child)
                 todo.append(child)
@@ -170,9 +170,9 @@ class Serve:
 
     def web_workers(self) -> list[int]:
         """gunicorn's worker processes (children of its master, serve's child that runs qa.wsgi)."""
-        for child in _children(self.process.pid):
+        for child in children(self.process.pid):
             if "gunicorn" in Path(f"/proc/{child}/cmdline").read_text():
-                return _children(child)
+                return children(child)
         return []
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 60) -> int:

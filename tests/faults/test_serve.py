@@ -10,7 +10,16 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from tests.faults.stack import Client, Serve, alive, database_create, database_drop, descendants, seed
+from tests.faults.stack import (
+    Client,
+    Serve,
+    alive,
+    children,
+    database_create,
+    database_drop,
+    descendants,
+    seed,
+)
 
 
 def test_serve_refuses_to_start_without_a_database_url_and_a_broker(monkeypatch):
@@ -66,20 +75,49 @@ def test_serve_runs_the_stack_and_sigterm_leaves_no_process_behind(stack_databas
     assert [pid for pid in started if alive(pid)] == []
 
 
+def _child(serve, word: str) -> int:
+    """serve's own child whose command line holds `word` (not one of that child's pool processes)."""
+    for pid in children(serve.process.pid):
+        if word in open(f"/proc/{pid}/cmdline").read().replace("\0", " "):
+            return pid
+    raise AssertionError(f"no child of serve runs {word!r}:\n{serve.output[-3000:]}")
+
+
+def _wait_for(serve, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in serve.output:
+        assert serve.process.poll() is None, f"serve exited {serve.process.returncode}:\n{serve.output[-3000:]}"
+        assert time.monotonic() < deadline, f"no {text!r} after {timeout} s:\n{serve.output[-3000:]}"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_serve_stops_everything_and_exits_non_zero_when_one_of_its_processes_dies(stack_database):
+def test_serve_starts_a_dead_celery_process_again_and_stops_everything_when_the_web_dies(stack_database):
+    """Celery 5.7 workers exit when the broker goes away: the site must keep serving, so serve
+    starts them again; the web's end is the site's, so then serve stops all and exits 3."""
     seed(stack_database, workers=1, items=1, k=1)
     serve = Serve(stack_database, settings.CELERY_BROKER_URL, "--no-gpu-worker")
     try:
         serve.wait_ready()
-        started = descendants(serve.process.pid)
-        beat = next(pid for pid in started if "beat" in open(f"/proc/{pid}/cmdline").read())
+        worker, beat = _child(serve, "-Q default"), _child(serve, " beat ")
+        os.kill(worker, signal.SIGKILL)
         os.kill(beat, signal.SIGKILL)
+        _wait_for(serve, f"worker (pid {worker}) exited")
+        _wait_for(serve, f"beat (pid {beat}) exited")
+        deadline = time.monotonic() + 60
+        while serve.output.count("started worker") < 2 or serve.output.count("started beat") < 2:
+            assert time.monotonic() < deadline, serve.output[-3000:]
+            time.sleep(0.2)
+        assert _child(serve, "-Q default") != worker and _child(serve, " beat ") != beat
+        assert serve.process.poll() is None  # still serving
+
+        started = descendants(serve.process.pid)
+        os.kill(_child(serve, "gunicorn"), signal.SIGKILL)
         rc = serve.process.wait(timeout=60)
     finally:
         serve.stop()
     assert rc == 3, serve.output[-3000:]
-    assert "beat" in serve.output.split("exited")[0].splitlines()[-1]
+    assert "web" in serve.output.split("stopping the rest")[0].splitlines()[-1]
     time.sleep(0.5)
     assert [pid for pid in started if alive(pid)] == []

@@ -10,10 +10,13 @@ SIGTERM (gunicorn and Celery then finish their current requests and tasks), and 
 alive after --stop-timeout seconds gets SIGKILL, group and all, so no gunicorn or Celery pool process
 is left behind. Children are also asked by the kernel to get SIGTERM if this process dies.
 
-A child that exits on its own (gunicorn's master, a Celery worker, beat) is not restarted: serve stops
-the rest and exits with status 3, so that whatever supervises it (systemd, a container runtime, a
-shell loop) sees the failure and restarts the whole stack. gunicorn itself replaces a crashed web
-worker, and Celery's prefork pool a crashed pool process, without serve noticing.
+A Celery worker or beat that exits on its own is started again, after a pause that doubles with
+each quick failure (1 s up to 30 s; a run of a minute resets it): Celery 5.7 workers exit when the
+broker goes away (see CELERY_BROKER_TRANSPORT_OPTIONS in qa/settings.py), and the site must keep
+serving claims and submits through a broker outage while the work sweep finishes what they held.
+gunicorn's master exiting is the site gone: serve stops the rest and exits with status 3, so that
+whatever supervises it (systemd, a container runtime) restarts the whole stack. gunicorn itself
+replaces a crashed web worker, and Celery's prefork pool a crashed pool process.
 """
 
 import ctypes
@@ -32,6 +35,9 @@ from qa.probe import probe
 
 EXIT_CHILD_DIED = 3
 EXIT_NOT_READY = 4
+RESTARTED = ("worker", "gpu-worker", "beat")  # the web is the site: its end is the stack's
+RESTART_PAUSE_MAX = 30.0
+STABLE_SECONDS = 60.0
 
 
 def _die_with_parent():  # runs in the child between fork and exec
@@ -107,11 +113,12 @@ class Command(BaseCommand):
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
             schedule = settings.VAR_DIR / f"celerybeat-schedule-{port}"
             commands["beat"] = [python, "-m", "celery", "-A", "qa", "beat", "-s", str(schedule), "-l", "info"]
-        for name, command in commands.items():
-            self.children[name] = subprocess.Popen(
-                command, cwd=settings.BASE_DIR, env=env, start_new_session=True, preexec_fn=_die_with_parent
-            )
-            self.stdout.write(f"  started {name:<10} pid {self.children[name].pid}")
+        self.commands, self.env = commands, env
+        self.started_at: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
+        self.restart_at: dict[str, float] = {}
+        for name in commands:
+            self._start(name)
 
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         url = f"http://{shown}:{port}/"
@@ -144,11 +151,36 @@ class Command(BaseCommand):
             time.sleep(0.5)
         return 0
 
+    def _start(self, name: str) -> None:
+        self.children[name] = subprocess.Popen(
+            self.commands[name], cwd=settings.BASE_DIR, env=self.env, start_new_session=True, preexec_fn=_die_with_parent
+        )
+        self.started_at[name] = time.monotonic()
+        self.stdout.write(f"  started {name:<10} pid {self.children[name].pid}")
+        self.stdout.flush()
+
     def _dead_child(self) -> int:
-        for name, child in self.children.items():
-            if child.poll() is not None:
+        """EXIT_CHILD_DIED when the web is gone; a Celery process that died is started again."""
+        now = time.monotonic()
+        for name, child in list(self.children.items()):
+            if name in self.restart_at:
+                if now >= self.restart_at[name]:
+                    del self.restart_at[name]
+                    self._start(name)
+                continue
+            if child.poll() is None:
+                continue
+            if name not in RESTARTED:
                 self.stderr.write(f"{name} (pid {child.pid}) exited with status {child.returncode}: stopping the rest.")
                 return EXIT_CHILD_DIED
+            self._signal_group(child, signal.SIGKILL)  # its pool processes, if any outlived it
+            quick = now - self.started_at[name] < STABLE_SECONDS
+            self.failures[name] = self.failures.get(name, 0) + 1 if quick else 1
+            pause = min(RESTART_PAUSE_MAX, 2.0 ** (self.failures[name] - 1))
+            self.restart_at[name] = now + pause
+            self.stderr.write(
+                f"{name} (pid {child.pid}) exited with status {child.returncode}: starting it again in {pause:.0f} s."
+            )
         return 0
 
     def _stop_all(self, stop_timeout: float):
