@@ -201,6 +201,11 @@ def _eligible_workers(batch: Batch) -> int | None:
     return workers.values("pk").distinct().count()
 
 
+@dataclass(frozen=True)
+class _Worker:
+    pk: int
+
+
 def batch_worker_table(*, batch: Batch) -> list[dict]:
     """Per worker: judgments, median seconds, gold accuracy (None without gold answers)."""
     rows: dict[int, dict] = {}
@@ -215,8 +220,15 @@ def batch_worker_table(*, batch: Batch) -> list[dict]:
         else:
             row["judgments"] += 1
         row["_seconds"].append(seconds)
+    from annotation import completion  # not at import: qa.authentication imports this module early
+
+    per_participant = batch.completion_mode == completion.PER_PARTICIPANT
     table = []
     for row in rows.values():
+        # The code each participant was given, for checking a platform's submissions against it.
+        row["completion_code"] = (
+            completion.completion_code_for(batch=batch, worker=_Worker(row["worker_id"])) if per_participant else None
+        )
         gold = row.pop("_gold")
         row["median_seconds"] = _median(row.pop("_seconds"))
         row["gold_judged"] = len(gold)

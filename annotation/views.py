@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from annotation import bounds, onboarding, selectors, services
+from annotation import bounds, completion, onboarding, selectors, services
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
@@ -112,6 +112,7 @@ def worker_done(request, batch_id):
     running = batch.status == Batch.Status.RUNNING
     more_to_do = running and not quota_reached and progress["left_estimate"] > 0
     finished = given > 0 and (closed or (running and (quota_reached or progress["left_estimate"] == 0)))
+    code = completion.completion_code_for(batch=batch, worker=request.user) if finished else ""
     return render(
         request,
         "annotation/worker_done.html",
@@ -119,6 +120,8 @@ def worker_done(request, batch_id):
             "batch": batch,
             "progress": progress,
             "show_code": finished,
+            "completion_code": code,
+            "completion_redirect": completion.completion_redirect(batch=batch, code=code) if finished else "",
             "more_to_do": more_to_do,
             "quota_reached": quota_reached,
             # A platform participant's session ends here: the code, and no way on to other work.
@@ -217,9 +220,12 @@ def batch_create(request):
                 quota_per_worker=data["quota_per_worker"],
                 gold_examples=data["gold"] or None,
                 completion_url=data["completion_url"] or "",
+                completion_code=data["completion_code"],
+                completion_mode=data["completion_mode"],
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            field = exc.extra.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(request, "Batch created as a draft. Launch it to freeze the sample and open it to workers.")
             return redirect("batch-detail", pk=batch.pk)
@@ -243,6 +249,10 @@ def batch_detail(request, pk):
             "workers": selectors.batch_worker_table(batch=batch),
             "entry_url": entry_url + "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}",
             "instructions_html": markdown_safe(batch.instructions),
+            "completion_example": completion.completion_redirect(
+                batch=batch,
+                code=batch.completion_code if batch.completion_mode == completion.SHARED else "<their code>",
+            ),
         },
     )
 
