@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from annotation import bounds, completion, onboarding, selectors, services
+from annotation import bounds, completion, onboarding, selectors, services, worker_selectors, worker_services
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
@@ -281,11 +281,68 @@ def batch_action(request, pk, action):
     return redirect("batch-detail", pk=pk)
 
 
+CREATED_KEY = "annotation.workers_created"  # session key: credentials waiting to be shown once
+RESET_KEY = "annotation.password_reset"
+
+
+@never_cache  # the response can hold passwords: keep it out of every cache and the back button
+@researcher_required
+def workers_list(request):
+    """Every worker account of the researcher's, with what they did; a password just reset is shown
+    here once (post-redirect-get: a reload shows it no more and changes nothing)."""
+    return render(
+        request,
+        "annotation/workers_list.html",
+        {
+            "rows": worker_selectors.workers_page_rows(researcher=request.user),
+            "reset": request.session.pop(RESET_KEY, None),
+        },
+    )
+
+
+WORKER_ACTIONS = {
+    "deactivate": worker_services.worker_deactivate,
+    "reactivate": worker_services.worker_reactivate,
+    "password": worker_services.worker_password_reset,
+}
+
+
+@researcher_required
+@require_POST
+def worker_action(request, pk, action):
+    service = WORKER_ACTIONS.get(action)
+    if service is None:
+        raise Http404(f"Unknown action {action!r}: use deactivate, reactivate or password.")
+    try:
+        result = service(researcher=request.user, worker_id=pk)
+    except ApplicationError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from None
+        messages.error(request, exc.message)
+        return redirect("workers-list")
+    if action == "password":
+        request.session[RESET_KEY] = result
+    elif action == "deactivate":
+        messages.success(request, f"{result.username} deactivated; the items they held went back to the pool.")
+    else:
+        messages.success(request, f"{result.username} can log in again.")
+    return redirect("workers-list")
+
+
+def _credentials_csv_href(created: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(["username", "password"])
+    writer.writerows((c["username"], c["password"]) for c in created)
+    return "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+
+
 @never_cache  # the response can hold passwords: keep it out of every cache and the back button
 @researcher_required
 def workers_create(request):
+    """Post-redirect-get: the POST creates the accounts and keeps their credentials in the session
+    until the GET it redirects to shows them, once; reloading that page creates nothing."""
     form = WorkersForm(request.POST or None, request.FILES or None)
-    created = None
     if request.method == "POST" and form.is_valid():
         try:
             created = services.workers_bulk_create(
@@ -295,13 +352,10 @@ def workers_create(request):
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
-    csv_href = None
-    if created:
-        buffer = io.StringIO()
-        writer = csv_writer(buffer)
-        writer.writerow(["username", "password"])
-        writer.writerows((c["username"], c["password"]) for c in created)
-        csv_href = "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+        else:
+            request.session[CREATED_KEY] = created
+            return redirect("workers-create")
+    created = request.session.pop(CREATED_KEY, None) if request.method == "GET" else None
     try:
         n_invites = min(bounds.INVITES.high, max(bounds.INVITES.low, int(request.GET.get("invites", 1))))
     except ValueError:
@@ -316,7 +370,7 @@ def workers_create(request):
         {
             "form": form,
             "created": created,
-            "csv_href": csv_href,
+            "csv_href": _credentials_csv_href(created) if created else None,
             "invite_urls": invite_urls,
             "invite_days": onboarding.INVITE_DAYS,
         },
