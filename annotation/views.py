@@ -13,7 +13,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from annotation import bounds, completion, onboarding, selectors, services, worker_selectors, worker_services
+from annotation import (
+    bounds,
+    completion,
+    onboarding,
+    preview,
+    selectors,
+    services,
+    worker_selectors,
+    worker_services,
+)
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
@@ -253,6 +262,28 @@ def batch_detail(request, pk):
                 batch=batch,
                 code=batch.completion_code if batch.completion_mode == completion.SHARED else "<their code>",
             ),
+        },
+    )
+
+
+@never_cache
+@researcher_required
+def batch_preview(request, pk):
+    """The labelling page as a worker sees it, with the batch's real items and keys; nothing is
+    stored: the page's script (preview.js) answers the claim, submit and skip calls itself."""
+    batch = _owned_batch(request, pk)
+    items = preview.batch_preview_items(batch=batch)
+    return render(
+        request,
+        "annotation/label.html",
+        {
+            "batch": batch,
+            "preview": True,
+            "preview_items": items,
+            "progress": {"done": 0, "left_estimate": len(items)},
+            "instructions_html": markdown_safe(batch.instructions),
+            "progress_url": reverse("batch-preview", args=[batch.pk]) + "#progress",
+            "done_url": reverse("batch-detail", args=[batch.pk]),
         },
     )
 
