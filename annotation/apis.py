@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation import bounds, selectors, services
+from annotation import bounds, completion, selectors, services
 from annotation.models import Batch, Judgment
 from generation.models import Dataset
 from qa.bounds import ID
@@ -38,7 +38,7 @@ class BatchOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "status", "owner", "datasets", "sample_size", "overlap", "lease_seconds",
             "instructions", "gold_rate", "seed", "quota_per_worker", "completion_code", "completion_url",
-            "entry_path", "created_at", "launched_at", "completed_at",
+            "completion_mode", "entry_path", "created_at", "launched_at", "completed_at",
         ]  # fmt: skip
 
     def get_entry_path(self, batch) -> str:
@@ -57,7 +57,14 @@ class BatchListCreateApi(APIView):
         instructions = serializers.CharField(allow_blank=True, required=False, default="")
         gold_rate = bounds.GOLD_RATE.drf(default=0.0)
         seed = bounds.SEED.drf(required=False, allow_null=True, default=None)
-        completion_url = serializers.URLField(required=False, allow_blank=True, default="")
+        completion_url = serializers.URLField(required=False, allow_blank=True, default="", help_text=completion.HELP)
+        completion_code = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=32,
+            help_text="The platform's completion code; empty: the URL's cc= value, or one made here.",
+        )  # fmt: skip
+        completion_mode = serializers.ChoiceField(
+            choices=list(completion.MODES.items()), required=False, default=completion.SHARED
+        )
         quota_per_worker = bounds.QUOTA_PER_WORKER.drf(required=False, allow_null=True, default=None)
         gold_examples = serializers.ListField(
             child=inline_serializer("GoldExample", {"example": ID.drf(), "answer": serializers.CharField(trim_whitespace=False)}),
@@ -144,6 +151,7 @@ class WorkerTableSerializer(serializers.Serializer):
     median_seconds = serializers.FloatField(allow_null=True)
     gold_judged = serializers.IntegerField()
     gold_accuracy = serializers.FloatField(allow_null=True)
+    completion_code = serializers.CharField(allow_null=True, help_text="The worker's own code (per-participant codes only).")
 
 
 class BatchWorkersApi(APIView):

@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.db.models import Count
 
-from annotation import bounds
+from annotation import bounds, completion
 from generation import release
 from generation.models import Dataset, Example
 
@@ -38,7 +38,15 @@ class BatchForm(forms.Form):
     )
     seed = bounds.SEED.form(required=False, help_text="Empty: a random seed, stored with the batch.")
     quota_per_worker = bounds.QUOTA_PER_WORKER.form(required=False, help_text="Most judgments per worker.")
-    completion_url = forms.URLField(required=False, assume_scheme="https", help_text="Crowd platform URL for finished workers.")
+    completion_url = forms.URLField(required=False, assume_scheme="https", help_text=completion.HELP)
+    completion_code = forms.CharField(
+        required=False, max_length=32,
+        help_text="The platform's completion code, if its URL does not carry it; empty: one is made here.",
+    )  # fmt: skip
+    completion_mode = forms.ChoiceField(
+        choices=list(completion.MODES.items()), initial=completion.SHARED, required=False, label="Completion codes",
+        help_text="Per participant: for platforms that check each participant's own code.",
+    )  # fmt: skip
 
 
     def clean_gold(self) -> list[dict]:

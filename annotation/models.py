@@ -46,8 +46,16 @@ class Batch(models.Model):
     gold_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     seed = models.BigIntegerField(help_text="Seed of the sample: the same seed draws the same examples.")
     entry_token = models.CharField(max_length=32, unique=True, default=_token)
-    completion_code = models.CharField(max_length=32, default=_completion_code)
+    completion_code = models.CharField(
+        max_length=32, default=_completion_code, help_text="The platform's completion code (one for everyone)."
+    )
     completion_url = models.URLField(blank=True, help_text="Crowd platform URL to send finished workers to.")
+    completion_mode = models.CharField(
+        max_length=16,
+        choices=[("shared", "one code for everyone"), ("per_participant", "a code per participant")],
+        default="shared",  # annotation.completion.SHARED
+        help_text="annotation.completion: the platform's one code, or a code made here for each participant.",
+    )
     quota_per_worker = models.PositiveIntegerField(
         null=True, blank=True, help_text="Most judgments one worker may give in this batch; empty for no limit."
     )

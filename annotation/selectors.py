@@ -35,6 +35,7 @@ from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, Wor
 from qa.roles import RESEARCHER, WORKER, is_researcher
 
 ACTIVE_WINDOW = timedelta(minutes=10)
+RATE_JUDGMENTS = 30  # the ETA's rate: from this many latest judgments, not a fixed window
 PLATFORM = "prolific"  # WorkerProfile.platform of crowd-platform participants
 
 
@@ -151,8 +152,8 @@ def batch_progress(*, batch: Batch) -> dict:
     seconds = list(Judgment.objects.filter(batch=batch).order_by("-submitted_at").values_list("seconds", flat=True)[:500])
     median_seconds = _median(seconds)
     needed = max(0, planned * batch.overlap - (items["judged"] or 0))
-    rate = recent.count() / ACTIVE_WINDOW.total_seconds()  # judgments per second, last 10 minutes
-    eta = needed / rate if rate > 0 and batch.status == Batch.Status.RUNNING else None
+    rate = recent_rate(batch=batch, now=now)
+    eta = needed / rate if rate and batch.status == Batch.Status.RUNNING else None
     eligible = _eligible_workers(batch)
     return {
         "status": batch.status,
@@ -168,6 +169,20 @@ def batch_progress(*, batch: Batch) -> dict:
         # k distinct workers per item: fewer possible workers than k means items can never complete.
         "at_risk": eligible is not None and eligible < batch.overlap,
     }
+
+
+def recent_rate(*, batch: Batch, now) -> float | None:
+    """Judgments per second at the recent pace: the latest RATE_JUDGMENTS judgments over the time
+    from the first of them until now (so a pause in the work slows the estimate down as it lasts).
+    A fixed 10-minute window counted the minutes before work began and the ETA came out many times
+    too long early in a batch; None with fewer than two judgments."""
+    times = list(
+        Judgment.objects.filter(batch=batch).order_by("-submitted_at").values_list("submitted_at", flat=True)[:RATE_JUDGMENTS]
+    )
+    if len(times) < 2:
+        return None
+    span = (now - times[-1]).total_seconds()
+    return (len(times) - 1) / span if span > 0 else None
 
 
 def _planned_size(batch: Batch) -> int:
@@ -201,6 +216,11 @@ def _eligible_workers(batch: Batch) -> int | None:
     return workers.values("pk").distinct().count()
 
 
+@dataclass(frozen=True)
+class _Worker:
+    pk: int
+
+
 def batch_worker_table(*, batch: Batch) -> list[dict]:
     """Per worker: judgments, median seconds, gold accuracy (None without gold answers)."""
     rows: dict[int, dict] = {}
@@ -215,8 +235,15 @@ def batch_worker_table(*, batch: Batch) -> list[dict]:
         else:
             row["judgments"] += 1
         row["_seconds"].append(seconds)
+    from annotation import completion  # not at import: qa.authentication imports this module early
+
+    per_participant = batch.completion_mode == completion.PER_PARTICIPANT
     table = []
     for row in rows.values():
+        # The code each participant was given, for checking a platform's submissions against it.
+        row["completion_code"] = (
+            completion.completion_code_for(batch=batch, worker=_Worker(row["worker_id"])) if per_participant else None
+        )
         gold = row.pop("_gold")
         row["median_seconds"] = _median(row.pop("_seconds"))
         row["gold_judged"] = len(gold)

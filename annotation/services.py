@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from annotation import accounts, bounds, sql
+from annotation import accounts, bounds, completion, sql
 from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
 from annotation.sampling import stratified_sample
 from annotation.selectors import PLATFORM, quota_used, worker_entitled, worker_scope
@@ -61,6 +61,8 @@ def batch_create(
     seed: int | None = None,
     gold_examples: list[dict] | None = None,
     completion_url: str = "",
+    completion_code: str = "",
+    completion_mode: str = completion.SHARED,
     quota_per_worker: int | None = None,
 ) -> Batch:
     """A draft batch. gold_examples: [{"example": id, "answer": choice}] mixed in at gold_rate."""
@@ -87,6 +89,9 @@ def batch_create(
         bounds.SEED.check("seed", seed)
     if quota_per_worker is not None:
         bounds.QUOTA_PER_WORKER.check("quota_per_worker", quota_per_worker)
+    finish = completion.completion_settings_clean(url=completion_url, code=completion_code, mode=completion_mode)
+    if not finish["completion_code"]:
+        del finish["completion_code"]  # the model's generated default
     unlabelled = [d.slug for d in datasets if d.format == release.OCCUPATIONS]
     if unlabelled:
         raise ApplicationError(
@@ -101,8 +106,8 @@ def batch_create(
         instructions=instructions,
         gold_rate=gold_rate,
         seed=seed if seed is not None else secrets.randbelow(2**31),
-        completion_url=completion_url,
         quota_per_worker=quota_per_worker,
+        **finish,
     )
     batch.datasets.set(datasets)
     if gold_examples:

@@ -14,6 +14,9 @@ urlpatterns = [
     path("batches/", views.batch_list, name="batch-list"),
     path("batches/new", views.batch_create, name="batch-create"),
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/preview", views.batch_preview, name="batch-preview"),
     path("batches/<int:pk>/<str:action>", views.batch_action, name="batch-action"),
+    path("workers/", views.workers_list, name="workers-list"),
     path("workers/new", views.workers_create, name="workers-create"),
+    path("workers/<int:pk>/<str:action>", views.worker_action, name="worker-action"),
 ]

@@ -13,7 +13,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from annotation import bounds, onboarding, selectors, services
+from annotation import (
+    bounds,
+    completion,
+    onboarding,
+    preview,
+    selectors,
+    services,
+    worker_selectors,
+    worker_services,
+)
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
@@ -112,6 +121,7 @@ def worker_done(request, batch_id):
     running = batch.status == Batch.Status.RUNNING
     more_to_do = running and not quota_reached and progress["left_estimate"] > 0
     finished = given > 0 and (closed or (running and (quota_reached or progress["left_estimate"] == 0)))
+    code = completion.completion_code_for(batch=batch, worker=request.user) if finished else ""
     return render(
         request,
         "annotation/worker_done.html",
@@ -119,6 +129,8 @@ def worker_done(request, batch_id):
             "batch": batch,
             "progress": progress,
             "show_code": finished,
+            "completion_code": code,
+            "completion_redirect": completion.completion_redirect(batch=batch, code=code) if finished else "",
             "more_to_do": more_to_do,
             "quota_reached": quota_reached,
             # A platform participant's session ends here: the code, and no way on to other work.
@@ -217,9 +229,12 @@ def batch_create(request):
                 quota_per_worker=data["quota_per_worker"],
                 gold_examples=data["gold"] or None,
                 completion_url=data["completion_url"] or "",
+                completion_code=data["completion_code"],
+                completion_mode=data["completion_mode"],
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            field = exc.extra.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(request, "Batch created as a draft. Launch it to freeze the sample and open it to workers.")
             return redirect("batch-detail", pk=batch.pk)
@@ -243,6 +258,32 @@ def batch_detail(request, pk):
             "workers": selectors.batch_worker_table(batch=batch),
             "entry_url": entry_url + "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}",
             "instructions_html": markdown_safe(batch.instructions),
+            "completion_example": completion.completion_redirect(
+                batch=batch,
+                code=batch.completion_code if batch.completion_mode == completion.SHARED else "<their code>",
+            ),
+        },
+    )
+
+
+@never_cache
+@researcher_required
+def batch_preview(request, pk):
+    """The labelling page as a worker sees it, with the batch's real items and keys; nothing is
+    stored: the page's script (preview.js) answers the claim, submit and skip calls itself."""
+    batch = _owned_batch(request, pk)
+    items = preview.batch_preview_items(batch=batch)
+    return render(
+        request,
+        "annotation/label.html",
+        {
+            "batch": batch,
+            "preview": True,
+            "preview_items": items,
+            "progress": {"done": 0, "left_estimate": len(items)},
+            "instructions_html": markdown_safe(batch.instructions),
+            "progress_url": reverse("batch-preview", args=[batch.pk]) + "#progress",
+            "done_url": reverse("batch-detail", args=[batch.pk]),
         },
     )
 
@@ -271,11 +312,68 @@ def batch_action(request, pk, action):
     return redirect("batch-detail", pk=pk)
 
 
+CREATED_KEY = "annotation.workers_created"  # session key: credentials waiting to be shown once
+RESET_KEY = "annotation.password_reset"
+
+
+@never_cache  # the response can hold passwords: keep it out of every cache and the back button
+@researcher_required
+def workers_list(request):
+    """Every worker account of the researcher's, with what they did; a password just reset is shown
+    here once (post-redirect-get: a reload shows it no more and changes nothing)."""
+    return render(
+        request,
+        "annotation/workers_list.html",
+        {
+            "rows": worker_selectors.workers_page_rows(researcher=request.user),
+            "reset": request.session.pop(RESET_KEY, None),
+        },
+    )
+
+
+WORKER_ACTIONS = {
+    "deactivate": worker_services.worker_deactivate,
+    "reactivate": worker_services.worker_reactivate,
+    "password": worker_services.worker_password_reset,
+}
+
+
+@researcher_required
+@require_POST
+def worker_action(request, pk, action):
+    service = WORKER_ACTIONS.get(action)
+    if service is None:
+        raise Http404(f"Unknown action {action!r}: use deactivate, reactivate or password.")
+    try:
+        result = service(researcher=request.user, worker_id=pk)
+    except ApplicationError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from None
+        messages.error(request, exc.message)
+        return redirect("workers-list")
+    if action == "password":
+        request.session[RESET_KEY] = result
+    elif action == "deactivate":
+        messages.success(request, f"{result.username} deactivated; the items they held went back to the pool.")
+    else:
+        messages.success(request, f"{result.username} can log in again.")
+    return redirect("workers-list")
+
+
+def _credentials_csv_href(created: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(["username", "password"])
+    writer.writerows((c["username"], c["password"]) for c in created)
+    return "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+
+
 @never_cache  # the response can hold passwords: keep it out of every cache and the back button
 @researcher_required
 def workers_create(request):
+    """Post-redirect-get: the POST creates the accounts and keeps their credentials in the session
+    until the GET it redirects to shows them, once; reloading that page creates nothing."""
     form = WorkersForm(request.POST or None, request.FILES or None)
-    created = None
     if request.method == "POST" and form.is_valid():
         try:
             created = services.workers_bulk_create(
@@ -285,13 +383,10 @@ def workers_create(request):
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
-    csv_href = None
-    if created:
-        buffer = io.StringIO()
-        writer = csv_writer(buffer)
-        writer.writerow(["username", "password"])
-        writer.writerows((c["username"], c["password"]) for c in created)
-        csv_href = "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+        else:
+            request.session[CREATED_KEY] = created
+            return redirect("workers-create")
+    created = request.session.pop(CREATED_KEY, None) if request.method == "GET" else None
     try:
         n_invites = min(bounds.INVITES.high, max(bounds.INVITES.low, int(request.GET.get("invites", 1))))
     except ValueError:
@@ -306,7 +401,7 @@ def workers_create(request):
         {
             "form": form,
             "created": created,
-            "csv_href": csv_href,
+            "csv_href": _credentials_csv_href(created) if created else None,
             "invite_urls": invite_urls,
             "invite_days": onboarding.INVITE_DAYS,
         },

@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qa.roles.roles_context",
+                "annotation.context.participant_context",
             ],
         },
     },

@@ -172,7 +172,7 @@ NOT_FOR_WORKERS = [
     "/datasets/runs/endpoints/", "/datasets/runs/1/", "/datasets/runs/1/progress", "/datasets/runs/1/cancel",
     "/reports/", "/reports/compare/", "/reports/batches/{batch}/", "/reports/batches/{batch}/refresh",
     "/reports/datasets/{dataset}/", "/reports/datasets/{dataset}/refresh", "/batches/", "/batches/new",
-    "/batches/{batch}/", "/batches/{batch}/pause", "/workers/new",
+    "/batches/{batch}/", "/batches/{batch}/pause", "/workers/new", "/workers/", "/workers/1/deactivate", "/batches/{batch}/preview",
 ]  # fmt: skip
 # Reached by anyone, or elsewhere tested: the entry and invite links (tests/annotation/test_onboarding.py),
 # sign-in, the schema and its viewers, the health check, the worker API (driven below).

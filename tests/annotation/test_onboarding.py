@@ -209,6 +209,6 @@ def test_the_participant_id_is_in_no_log_line_and_no_later_url(client, researche
 
 def test_the_page_with_new_passwords_is_never_cached(client, researcher):
     client.force_login(researcher)
-    response = client.post("/workers/new", {"count": 2})
+    response = client.post("/workers/new", {"count": 2}, follow=True)
     assert "no-store" in response["Cache-Control"]
     assert response.content.decode().count("<code>") == 2

@@ -79,7 +79,7 @@ def test_bulk_creating_workers_from_a_csv_shows_the_passwords_once(client, resea
 
     client.force_login(researcher)
     upload = SimpleUploadedFile("names.csv", b"username,email\nann,a@x\nbob,b@x\n", content_type="text/csv")
-    page = client.post("/workers/new", {"csv_file": upload}).content.decode()
+    page = client.post("/workers/new", {"csv_file": upload}, follow=True).content.decode()
     assert "ann" in page and "bob" in page and "shown only once" in page
     assert "data:text/csv;base64," in page
     assert WorkerProfile.objects.filter(created_by=researcher).count() == 2

@@ -62,6 +62,8 @@ def test_the_researcher_s_pages_raise_no_policy_violation(page, live_server, res
         "/batches/new",
         f"/batches/{batch.pk}/",
         "/workers/new",
+        "/workers/",
+        f"/batches/{batch.pk}/preview",
         "/reports/",
         f"/reports/batches/{batch.pk}/",
         f"/reports/datasets/{dataset.pk}/",

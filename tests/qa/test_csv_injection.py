@@ -94,7 +94,7 @@ def test_the_judgments_csv_neutralises_a_workers_comment(api, researcher):
 def test_the_credentials_csv_neutralises_its_cells(client, researcher, monkeypatch):
     monkeypatch.setattr(services, "_password", lambda: "=1+1")
     client.force_login(researcher)
-    page = client.post("/workers/new", {"usernames": "ann"}).content.decode()
+    page = client.post("/workers/new", {"usernames": "ann"}, follow=True).content.decode()
     encoded = page.split("data:text/csv;base64,")[1].split('"')[0]
     rows = _rows(base64.b64decode(encoded).decode())
     assert rows[1] == ["ann", "'=1+1"]

@@ -20,10 +20,45 @@
   // The server renders raw seconds; show them as a duration at once.
   document.querySelectorAll("[data-field=eta_seconds][data-value]").forEach((el) => { el.textContent = fmt("eta_seconds", el.dataset.value); });
 
+  // The batch page's worker table: rebuilt from the workers endpoint on each poll, with textContent
+  // only (user names are data, never markup).
+  const workerTable = document.querySelector("table[data-workers-url]");
+  function cell(text, cls) {
+    const td = document.createElement("td");
+    if (cls) td.className = cls;
+    td.textContent = text;
+    return td;
+  }
+  function refreshWorkers() {
+    if (!workerTable) return;
+    fetch(workerTable.dataset.workersUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((rows) => {
+        if (!rows) return;
+        const body = workerTable.tBodies[0];
+        if (!rows.length) return;  // keep "No judgments yet."
+        body.replaceChildren(...rows.map((w) => {
+          const tr = document.createElement("tr");
+          tr.dataset.workerId = w.worker_id;
+          const gold = w.gold_accuracy === null ? "–" : Math.round(w.gold_accuracy * 100) + "% of " + w.gold_judged;
+          tr.append(cell(w.worker), cell(String(w.judgments), "num"), cell(fmt("median_seconds", w.median_seconds), "num"), cell(gold, "num"));
+          if (workerTable.dataset.codes) {
+            const td = cell(""), code = document.createElement("code");
+            code.textContent = w.completion_code || "";
+            td.append(code);
+            tr.append(td);
+          }
+          return tr;
+        }));
+      })
+      .catch(() => {});
+  }
+
   const targets = Array.from(document.querySelectorAll("[data-progress-url]"))
     .filter((el) => ["running", "paused"].includes(el.dataset.status));
   if (!targets.length) return;
   function refresh() {
+    refreshWorkers();
     targets.forEach((el) => {
       fetch(el.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then((r) => (r.ok ? r.json() : null))
