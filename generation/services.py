@@ -18,7 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from generation import release
+from generation import release, sources
 from generation.models import RECORD_FIELDS, Collection, Dataset, Example, ImportJob, Origin
 from qa.errors import ApplicationError
 from qa.work import jobs_heal, send_on_commit
@@ -49,15 +49,30 @@ class ImportSource:
     source_file: str  # identity: importing the same source again finds the same dataset
     display: str  # how messages name the file
     place: release.FilePlace
+    provenance: dict = field(default_factory=dict)  # where the whole source came from (repository, commit)
 
 
-def _sources_from_paths(paths: Iterable[str | Path], summary: ImportSummary) -> list[ImportSource]:
-    sources = []
+def source_cache() -> Path:
+    """Clones and unpacked archives live here, so that importing again fetches only what changed."""
+    return Path(settings.VAR_DIR) / "sources"
+
+
+def _sources_from_paths(
+    paths: Iterable[str | Path], summary: ImportSummary, say: sources.Say | None = None
+) -> list[ImportSource]:
+    found_sources = []
     for raw in paths:
-        path = Path(raw).expanduser()
+        try:
+            resolved_source = sources.source_resolve(str(raw), cache=source_cache(), say=say)
+        except sources.SourceError as exc:
+            summary.errors.append(str(exc))
+            summary.files_rejected += 1
+            continue
+        path, identity = resolved_source.folder, resolved_source.identity
         if not path.exists():
             summary.errors.append(
-                f"{raw}: path: does not exist; expected a .jsonl file or a folder holding some"
+                f"{raw}: path: does not exist; expected a .jsonl file, a folder holding some, a git "
+                "repository (URL or local path) or a .zip/.tar.gz archive of the release"
             )
             summary.files_rejected += 1
             continue
@@ -71,17 +86,29 @@ def _sources_from_paths(paths: Iterable[str | Path], summary: ImportSummary) -> 
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
-                summary.errors.append(f"{raw}: path: holds no .jsonl or .json files")
+                summary.errors.append(
+                    f"{sources.shown(str(raw))}: path: holds no .jsonl or .json files; expected the release's "
+                    "layout (persona/, advanced-ai-risk/, sycophancy/, winogenerated/) or files of its formats"
+                )
                 summary.files_rejected += 1
             for p in found:
                 resolved = p.resolve()
-                sources.append(
-                    ImportSource(resolved, str(resolved), str(p), release.file_place(resolved, root))
+                place = release.file_place(resolved, root)
+                if identity:
+                    # A clone or an unpacked archive: named by where it came from, not by the cache folder.
+                    relative = resolved.relative_to(root).as_posix()
+                    source_file, display = f"{identity}:{relative}", relative
+                else:
+                    source_file, display = str(resolved), str(p)
+                found_sources.append(
+                    ImportSource(resolved, source_file, display, place, resolved_source.provenance)
                 )
         else:
             resolved = path.resolve()
-            sources.append(ImportSource(resolved, str(resolved), str(path), release.file_place(resolved)))
-    return sources
+            found_sources.append(
+                ImportSource(resolved, str(resolved), str(path), release.file_place(resolved))
+            )
+    return found_sources
 
 
 def _count_lines(path: Path) -> int:
@@ -99,19 +126,23 @@ def dataset_import_paths(
     collection: str | None = None,
     origin: str | None = None,
     progress: Progress | None = None,
+    say: sources.Say | None = None,
 ) -> ImportSummary:
-    """Import JSON-lines files of the release's formats; folders are searched recursively.
+    """Import JSON-lines files of the release's formats; folders are searched recursively. A path
+    may also be a git repository (URL or local path: cloned shallowly into source_cache(), its
+    commit recorded in each dataset's provenance) or a .zip/.tar.gz archive.
 
-    One dataset per file, found again by the file's resolved path, so importing twice adds
-    nothing. `collection` and `origin` override what the path says. `progress(rows_done,
-    rows_total)` counts lines. Problems come back in the summary, never as exceptions.
+    One dataset per file, found again by the file's resolved path (or its repository and path in
+    it), so importing twice adds nothing. `collection` and `origin` override what the path says.
+    `progress(rows_done, rows_total)` counts lines; `say(text)` tells what is being fetched.
+    Problems come back in the summary, never as exceptions.
     """
     _check_choice("collection", collection, Collection)
     _check_choice("origin", origin, Origin)
     summary = ImportSummary()
-    sources = _sources_from_paths(paths, summary)
+    found = _sources_from_paths(paths, summary, say)
     return sources_import(
-        sources=sources,
+        sources=found,
         created_by=created_by,
         collection=collection,
         origin=origin,
@@ -268,6 +299,7 @@ def _dataset_for_file(
     commit = release.release_commit(source.path) if source.path.is_absolute() else None
     if commit:
         provenance["commit"] = commit
+    provenance.update(source.provenance)
     dataset = Dataset.objects.create(
         slug=_free_slug(place.slug),
         name=place.relative_path.rsplit(".", 1)[0][:200],
