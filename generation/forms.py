@@ -20,23 +20,40 @@ class MultipleFileField(forms.FileField):
             data = None  # no file chosen: FileField's own "required" check
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data]
-        return [single(data, initial)]
+        value = single(data, initial)
+        return [value] if value else []
 
 
 class ImportUploadForm(forms.Form):
-    # Files or a folder (a second input of the same name): neither alone is required by the browser.
+    # Files, or a folder, or both: neither input alone is required.
     use_required_attribute = False
 
     files = MultipleFileField(
-        help_text="JSON-lines files in a format of the public release; each becomes one dataset named after it."
+        required=False,
+        help_text="JSON-lines files in a format of the public release; each becomes one dataset named after it.",
     )
-    # A folder upload's paths relative to the chosen folder, one per file in order; the page's script
-    # fills them in (Django keeps only each upload's name).
+    folder = MultipleFileField(
+        required=False,
+        label="or a folder",
+        widget=MultipleFileInput(attrs={"webkitdirectory": True}),
+        help_text="The release's folder, or one of its folders: the folders name the collection and origin.",
+    )
+    # Each file's path relative to the chosen folder (its name for single files), files first, then the
+    # folder's, in order; the page's script fills them in (Django keeps only each upload's name).
     paths = forms.Field(widget=forms.MultipleHiddenInput, required=False)
     collection = forms.ChoiceField(
         choices=[("", "recognise from the path and format")] + Collection.choices, required=False
     )
     origin = forms.ChoiceField(choices=[("", "recognise from the path")] + Origin.choices, required=False)
+
+
+    def clean(self):
+        cleaned = super().clean()
+        # The browser sends files, then the folder's files; `paths` follows the same order.
+        cleaned["uploads"] = [*(cleaned.get("files") or []), *(cleaned.get("folder") or [])]
+        if not cleaned["uploads"] and not self.errors:
+            self.add_error("files", "Choose at least one .jsonl file or a folder holding some.")
+        return cleaned
 
 
 class DatasetForm(forms.Form):

@@ -81,7 +81,7 @@ def dataset_upload(request):
         try:
             job = services.import_job_create(
                 user=request.user,
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["uploads"],
                 collection=form.cleaned_data["collection"],
                 origin=form.cleaned_data["origin"],
                 paths=form.cleaned_data["paths"] or None,

@@ -38,13 +38,17 @@ def test_a_folder_upload_recognises_collection_and_origin_from_the_relative_path
         "advanced-ai-risk/prompts_for_few_shot_generation/patience.jsonl",
         "persona/tidiness.jsonl",
     ]
-    files = [fixture_upload(r) for r in relatives] + [upload("README.md", b"# not data\n")]
-    paths = [f"model-written-evals/{r}" for r in relatives] + ["model-written-evals/README.md"]
-    response = post_upload(client, {"files": files, "paths": paths}, django_capture_on_commit_callbacks)
+    folder = [fixture_upload(r) for r in relatives] + [upload("README.md", b"# not data\n")]
+    # The page's script sends the single files' names first, then the folder's relative paths.
+    paths = ["calm.jsonl"] + [f"model-written-evals/{r}" for r in relatives] + ["model-written-evals/README.md"]
+    single = [upload("calm.jsonl", (persona_line() + "\n").encode())]
+    data = {"files": single, "folder": folder, "paths": paths}
+    response = post_upload(client, data, django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
     assert response.status_code == 302, response.content
     assert job.status == "done" and job.errors == []
     assert sorted(Dataset.objects.values_list("slug", "collection", "origin")) == [
+        ("calm", "persona", "lm-written"),
         ("patience", "advanced-ai-risk", "lm-written"),
         ("patience-few-shot", "advanced-ai-risk", "human-written"),
         ("patience-human", "advanced-ai-risk", "human-written"),
