@@ -538,6 +538,8 @@ def file_place(path: Path, root: Path | None = None) -> FilePlace:
     `advanced-ai-risk/human_generated_evals/x.jsonl` the human-written `x-human`."""
     parts = path.parts
     start = max((i for i, part in enumerate(parts[:-1]) if part in COLLECTION_DIRS), default=None)
+    if start is None:  # e.g. the human_generated_evals folder chosen by itself
+        start = max((i for i, part in enumerate(parts[:-1]) if part in ORIGIN_DIRS), default=None)
     if start is not None:
         relative = "/".join(parts[start:])
     elif root is not None and root != path and root in path.parents:

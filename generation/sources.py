@@ -108,7 +108,7 @@ def git_checkout(arg: str, *, cache: Path, say: Say) -> ResolvedSource:
             partial = Path(tempfile.mkdtemp(prefix=".clone-", dir=cache))
             try:
                 _git("clone", "--depth", "1", "--quiet", "--", url, str(partial))
-                partial.rename(folder)
+                _move_into_place(partial, folder)
             finally:
                 shutil.rmtree(partial, ignore_errors=True)
         commit = _git("rev-parse", "HEAD", cwd=folder)
@@ -119,6 +119,15 @@ def git_checkout(arg: str, *, cache: Path, say: Say) -> ResolvedSource:
         ) from None
     say(f"At commit {commit}")
     return ResolvedSource(folder, f"git:{shown(url)}", {"repository": shown(url), "commit": commit})
+
+
+def _move_into_place(partial: Path, folder: Path) -> None:
+    """Rename the finished copy into place; another import that finished first leaves its own."""
+    try:
+        partial.rename(folder)
+    except OSError:
+        if not folder.is_dir():
+            raise SourceError(f"cannot write the cache folder {folder}") from None
 
 
 def _safe_member(name: str) -> PurePosixPath | None:
@@ -149,7 +158,7 @@ def archive_unpack(archive: Path, *, cache: Path, say: Say) -> ResolvedSource:
             _unzip(archive, partial)
         else:
             _untar(archive, partial)
-        partial.rename(folder)
+        _move_into_place(partial, folder)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return ResolvedSource(folder, f"archive:{archive.name}", provenance)
