@@ -45,7 +45,7 @@ def run(*args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def test_it_imports_a_git_repository_by_url_and_records_its_commit(release_repo, settings):
+def test_it_imports_a_git_repository_by_url_and_records_its_commit(release_repo, settings, client, researcher):
     repo, commit = release_repo
     url = repo.as_uri()
     out, err = run(url)
@@ -57,6 +57,9 @@ def test_it_imports_a_git_repository_by_url_and_records_its_commit(release_repo,
     assert human.provenance["repository"] == url
     assert human.provenance["source_file"] == "advanced-ai-risk/human_generated_evals/patience.jsonl"
     assert {d.provenance["commit"] for d in Dataset.objects.all()} == {commit}
+    client.force_login(researcher)
+    page = client.get(f"/datasets/{Dataset.objects.get(slug='tidiness').pk}/").content.decode()
+    assert f"in <code>{url}</code> at commit <code>{commit}</code>" in page
     # The clone is kept in the cache under QA_VAR_DIR.
     assert (Path(settings.VAR_DIR) / "sources" / "git").is_dir()
 
