@@ -57,6 +57,9 @@ class DatasetOutputSerializer(serializers.ModelSerializer):
 class DatasetFilterSerializer(serializers.Serializer):
     collection = serializers.ChoiceField(choices=Collection.choices, required=False)
     origin = serializers.ChoiceField(choices=Origin.choices, required=False)
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Search slugs, names (file paths) and behaviour descriptions."
+    )
 
 
 class DatasetListApi(ListAPIView):
@@ -72,13 +75,23 @@ class DatasetListApi(ListAPIView):
     def get_queryset(self):
         filters = DatasetFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return selectors.dataset_list(**filters.validated_data)
+        chosen = filters.validated_data
+        return selectors.dataset_list(
+            collection=chosen.get("collection"), origin=chosen.get("origin"), search=chosen.get("q")
+        )
 
 
-class DatasetBehaviorInputSerializer(serializers.Serializer):
+class DatasetUpdateInputSerializer(serializers.Serializer):
     behavior = serializers.CharField(
-        max_length=2000, help_text="The behaviour description crowdworkers read."
+        max_length=2000, required=False, help_text="The behaviour description crowdworkers read."
     )
+    collection = serializers.ChoiceField(choices=Collection.choices, required=False)
+    origin = serializers.ChoiceField(choices=Origin.choices, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("give at least one of behavior, collection, origin")
+        return attrs
 
 
 class DatasetDetailApi(APIView):
@@ -88,12 +101,13 @@ class DatasetDetailApi(APIView):
     def get(self, request, id: int):
         return Response(DatasetOutputSerializer(_dataset_or_404(id)).data)
 
-    @extend_schema(request=DatasetBehaviorInputSerializer, responses=DatasetOutputSerializer)
+    @extend_schema(request=DatasetUpdateInputSerializer, responses=DatasetOutputSerializer)
     def patch(self, request, id: int):
+        """Change the behaviour description, the collection or the origin (any of them)."""
         dataset = _dataset_or_404(id)
-        data = DatasetBehaviorInputSerializer(data=request.data)
+        data = DatasetUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.dataset_update_behavior(dataset=dataset, behavior=data.validated_data["behavior"])
+        services.dataset_update(dataset=dataset, **data.validated_data)
         return Response(DatasetOutputSerializer(_dataset_or_404(id)).data)
 
 
@@ -217,6 +231,14 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
 
 class ImportCreateInputSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), min_length=1, help_text="JSON-lines files.")
+    paths = serializers.ListField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        max_length=100_000,
+        help_text="For a folder: each file's path relative to it (advanced-ai-risk/human_generated_evals/x.jsonl), "
+        "one per file in the same order; they say the collection and origin as import_evals's paths do. "
+        "Other than .jsonl/.json files are then skipped.",
+    )
     collection = serializers.ChoiceField(choices=Collection.choices, required=False, allow_blank=True)
     origin = serializers.ChoiceField(choices=Origin.choices, required=False, allow_blank=True)
 
@@ -232,12 +254,20 @@ class ImportCreateApi(APIView):
         data = ImportCreateInputSerializer(
             data={
                 "files": request.FILES.getlist("files"),
+                "paths": request.data.getlist("paths") if hasattr(request.data, "getlist") else [],
                 "collection": request.data.get("collection", ""),
                 "origin": request.data.get("origin", ""),
             }
         )
         data.is_valid(raise_exception=True)
-        job = services.import_job_create(user=request.user, **data.validated_data)
+        chosen = data.validated_data
+        job = services.import_job_create(
+            user=request.user,
+            files=chosen["files"],
+            paths=chosen.get("paths") or None,
+            collection=chosen.get("collection", ""),
+            origin=chosen.get("origin", ""),
+        )
         job.refresh_from_db()  # an eager (embedded) run has finished already
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

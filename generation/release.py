@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generation.behavior import file_behavior
+
 PERSONA = "persona"
 MULTIPLE_CHOICE = "multiple-choice"
 WINOGENERATED = "winogenerated"
@@ -536,6 +538,8 @@ def file_place(path: Path, root: Path | None = None) -> FilePlace:
     `advanced-ai-risk/human_generated_evals/x.jsonl` the human-written `x-human`."""
     parts = path.parts
     start = max((i for i, part in enumerate(parts[:-1]) if part in COLLECTION_DIRS), default=None)
+    if start is None:  # e.g. the human_generated_evals folder chosen by itself
+        start = max((i for i, part in enumerate(parts[:-1]) if part in ORIGIN_DIRS), default=None)
     if start is not None:
         relative = "/".join(parts[start:])
     elif root is not None and root != path and root in path.parents:
@@ -545,14 +549,45 @@ def file_place(path: Path, root: Path | None = None) -> FilePlace:
     folders = relative.split("/")[:-1]
     collection = next((COLLECTION_DIRS[f] for f in folders if f in COLLECTION_DIRS), None)
     origin, suffix = next((ORIGIN_DIRS[f] for f in reversed(folders) if f in ORIGIN_DIRS), (None, ""))
+    if collection is None and origin is not None:
+        collection = "advanced-ai-risk"  # only advanced-ai-risk has these sub-folders
     stem = path.stem
     return FilePlace(
         relative_path=relative,
         slug=slug_from(stem)[: SLUG_MAX - len(suffix)] + suffix,
         collection=collection,
         origin=origin,
-        behavior=re.sub(r"[-_\s]+", " ", stem).strip() or stem,
+        behavior=file_behavior(stem),
     )
+
+
+# When the path does not name the collection, the record format may: in the release only the
+# persona collection holds persona statements and only winogenerated its sentences. Multiple-choice
+# records are advanced-ai-risk, sycophancy or anyone's: not recognisable.
+COLLECTION_OF_FORMAT = {PERSONA: "persona", WINOGENERATED: "winogenerated", OCCUPATIONS: "winogenerated"}
+# Collections whose released datasets are all LM-written.
+LM_WRITTEN_COLLECTIONS = ("persona", "sycophancy", "winogenerated")
+
+
+def recognise(place: FilePlace, fmt: str) -> tuple[str | None, str | None, dict]:
+    """(collection, origin, how): what the path, else the format, says; None where neither does.
+    `how` names the evidence for each ("path", "format", "collection" or "default"), so a page can
+    say which datasets were not recognised and ask the researcher to set them."""
+    how = {}
+    collection = place.collection
+    if collection:
+        how["collection"] = "path"
+    else:
+        collection = COLLECTION_OF_FORMAT.get(fmt)
+        how["collection"] = "format" if collection else "default"
+    origin = place.origin
+    if origin:
+        how["origin"] = "path"
+    elif collection in LM_WRITTEN_COLLECTIONS:
+        origin, how["origin"] = LM_WRITTEN, "collection"
+    else:
+        how["origin"] = "default"
+    return collection, origin, how
 
 
 _COMMIT = re.compile(r"\bcommit\s+([0-9a-f]{7,40})\b")

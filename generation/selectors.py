@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from django.db.models import Avg, Case, Count, F, FloatField, Q, QuerySet, When
 from django.db.models.functions import Cast
 
-from generation import release
+from generation import behavior, release
 from generation.models import RECORD_FIELDS, Dataset, Example, ImportJob
 
 # The first answer of each format: the label balance is the share of examples whose
@@ -15,14 +15,21 @@ from generation.models import RECORD_FIELDS, Dataset, Example, ImportJob
 FIRST_ANSWERS = (" Yes", " (A)")
 
 
-def dataset_list(*, collection: str | None = None, origin: str | None = None) -> QuerySet[Dataset]:
+def dataset_list(
+    *, collection: str | None = None, origin: str | None = None, search: str | None = None
+) -> QuerySet[Dataset]:
     """Datasets with `rows`, `label_balance` (share of ' Yes'/' (A)' among answer_matching_behavior,
-    None where there are no such answers) and `mean_confidence` (mean label_confidence)."""
+    None where there are no such answers) and `mean_confidence` (mean label_confidence). `search`
+    looks in the slug, the name (the file's path) and the behaviour description."""
     datasets = Dataset.objects.all()
     if collection:
         datasets = datasets.filter(collection=collection)
     if origin:
         datasets = datasets.filter(origin=origin)
+    if search:
+        datasets = datasets.filter(
+            Q(slug__icontains=search) | Q(name__icontains=search) | Q(behavior__icontains=search)
+        )
     first_answer = Q(examples__answer_matching_behavior=FIRST_ANSWERS[0]) | Q(
         examples__answer_matching_behavior=FIRST_ANSWERS[1]
     )
@@ -61,13 +68,26 @@ def example_list(*, dataset: Dataset, search: str | None = None) -> QuerySet[Exa
     return examples.order_by("line")
 
 
+def dataset_behavior_is_default(dataset: Dataset) -> bool:
+    """Whether workers would read the file-name description ("anti immigration") of this dataset."""
+    return behavior.is_default(
+        behavior=dataset.behavior, name=dataset.name, imported=bool(dataset.source_file)
+    )
+
+
+def datasets_with_default_behavior(*, dataset_ids: list[int] | None = None) -> list[Dataset]:
+    """The imported datasets (of `dataset_ids`, or all) whose behaviour is still their file name's,
+    by slug. Compared in Python: the default is derived from the name, not stored."""
+    datasets = Dataset.objects.exclude(source_file="").only("id", "slug", "name", "behavior", "source_file")
+    if dataset_ids is not None:
+        datasets = datasets.filter(pk__in=dataset_ids)
+    return [d for d in datasets.order_by("slug") if dataset_behavior_is_default(d)]
+
+
 def example_choices(*, dataset: Dataset, example: Example) -> list[str]:
     return release.record_choices(
         dataset.format, {"question": example.question, "pronoun_options": example.pronoun_options}
     )
-
-
-
 
 
 def dataset_export_lines(*, dataset: Dataset, unique: bool = False) -> Iterator[str]:

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from generation import release
+from generation import release, sources
 from generation.models import RECORD_FIELDS, Collection, Dataset, Example, ImportJob, Origin
 from qa.errors import ApplicationError
 from qa.work import jobs_heal, send_on_commit
@@ -49,15 +50,30 @@ class ImportSource:
     source_file: str  # identity: importing the same source again finds the same dataset
     display: str  # how messages name the file
     place: release.FilePlace
+    provenance: dict = field(default_factory=dict)  # where the whole source came from (repository, commit)
 
 
-def _sources_from_paths(paths: Iterable[str | Path], summary: ImportSummary) -> list[ImportSource]:
-    sources = []
+def source_cache() -> Path:
+    """Clones and unpacked archives live here, so that importing again fetches only what changed."""
+    return Path(settings.VAR_DIR) / "sources"
+
+
+def _sources_from_paths(
+    paths: Iterable[str | Path], summary: ImportSummary, say: sources.Say | None = None
+) -> list[ImportSource]:
+    found_sources = []
     for raw in paths:
-        path = Path(raw).expanduser()
+        try:
+            resolved_source = sources.source_resolve(str(raw), cache=source_cache(), say=say)
+        except sources.SourceError as exc:
+            summary.errors.append(str(exc))
+            summary.files_rejected += 1
+            continue
+        path, identity = resolved_source.folder, resolved_source.identity
         if not path.exists():
             summary.errors.append(
-                f"{raw}: path: does not exist; expected a .jsonl file or a folder holding some"
+                f"{raw}: path: does not exist; expected a .jsonl file, a folder holding some, a git "
+                "repository (URL or local path) or a .zip/.tar.gz archive of the release"
             )
             summary.files_rejected += 1
             continue
@@ -71,17 +87,29 @@ def _sources_from_paths(paths: Iterable[str | Path], summary: ImportSummary) -> 
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
-                summary.errors.append(f"{raw}: path: holds no .jsonl or .json files")
+                summary.errors.append(
+                    f"{sources.shown(str(raw))}: path: holds no .jsonl or .json files; expected the release's "
+                    "layout (persona/, advanced-ai-risk/, sycophancy/, winogenerated/) or files of its formats"
+                )
                 summary.files_rejected += 1
             for p in found:
                 resolved = p.resolve()
-                sources.append(
-                    ImportSource(resolved, str(resolved), str(p), release.file_place(resolved, root))
+                place = release.file_place(resolved, root)
+                if identity:
+                    # A clone or an unpacked archive: named by where it came from, not by the cache folder.
+                    relative = resolved.relative_to(root).as_posix()
+                    source_file, display = f"{identity}:{relative}", relative
+                else:
+                    source_file, display = str(resolved), str(p)
+                found_sources.append(
+                    ImportSource(resolved, source_file, display, place, resolved_source.provenance)
                 )
         else:
             resolved = path.resolve()
-            sources.append(ImportSource(resolved, str(resolved), str(path), release.file_place(resolved)))
-    return sources
+            found_sources.append(
+                ImportSource(resolved, str(resolved), str(path), release.file_place(resolved))
+            )
+    return found_sources
 
 
 def _count_lines(path: Path) -> int:
@@ -99,19 +127,23 @@ def dataset_import_paths(
     collection: str | None = None,
     origin: str | None = None,
     progress: Progress | None = None,
+    say: sources.Say | None = None,
 ) -> ImportSummary:
-    """Import JSON-lines files of the release's formats; folders are searched recursively.
+    """Import JSON-lines files of the release's formats; folders are searched recursively. A path
+    may also be a git repository (URL or local path: cloned shallowly into source_cache(), its
+    commit recorded in each dataset's provenance) or a .zip/.tar.gz archive.
 
-    One dataset per file, found again by the file's resolved path, so importing twice adds
-    nothing. `collection` and `origin` override what the path says. `progress(rows_done,
-    rows_total)` counts lines. Problems come back in the summary, never as exceptions.
+    One dataset per file, found again by the file's resolved path (or its repository and path in
+    it), so importing twice adds nothing. `collection` and `origin` override what the path says.
+    `progress(rows_done, rows_total)` counts lines; `say(text)` tells what is being fetched.
+    Problems come back in the summary, never as exceptions.
     """
     _check_choice("collection", collection, Collection)
     _check_choice("origin", origin, Origin)
     summary = ImportSummary()
-    sources = _sources_from_paths(paths, summary)
+    found = _sources_from_paths(paths, summary, say)
     return sources_import(
-        sources=sources,
+        sources=found,
         created_by=created_by,
         collection=collection,
         origin=origin,
@@ -193,7 +225,7 @@ def _file_store(
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                dataset, created = _dataset_for_file(
+                dataset, created, changes = _dataset_for_file(
                     source=source,
                     parsed=parsed,
                     data=data,
@@ -238,6 +270,7 @@ def _file_store(
             return None
 
     summary.datasets_created += created
+    summary.notes.extend(changes)
     summary.rows_added += len(new_rows)
     summary.rows_present += len(parsed.rows) - len(new_rows)
     summary.duplicates_in_file += len(parsed.duplicates)
@@ -252,11 +285,23 @@ def _file_store(
 
 def _dataset_for_file(
     *, source: ImportSource, parsed: release.ParsedFile, data: bytes, created_by, collection, origin
-) -> tuple[Dataset, bool]:
+) -> tuple[Dataset, bool, list[str]]:
+    """The file's dataset (found again or made) and what changed in a found one. A collection or
+    origin chosen for the import is applied to a dataset found again, so that importing a file
+    again "as persona" does not report "0 new" and leave it as it was."""
     _lock_source(source.source_file)
     dataset = Dataset.objects.filter(source_file=source.source_file).order_by("pk").first()
     if dataset is not None:
-        return dataset, False
+        changes = []
+        for name, value, choices in (("collection", collection, Collection), ("origin", origin, Origin)):
+            if value and getattr(dataset, name) != value:
+                before = choices(getattr(dataset, name)).label
+                setattr(dataset, name, value)
+                changes.append(f"{dataset.slug}: {name} changed from {before} to {choices(value).label}")
+        if changes:
+            dataset.provenance = {**dataset.provenance, "recognised": _recognised(dataset.provenance, collection, origin)}
+            dataset.save(update_fields=["collection", "origin", "provenance", "updated_at"])
+        return dataset, False, changes
     place = source.place
     provenance = {
         "source_file": place.relative_path,
@@ -268,18 +313,34 @@ def _dataset_for_file(
     commit = release.release_commit(source.path) if source.path.is_absolute() else None
     if commit:
         provenance["commit"] = commit
+    provenance.update(source.provenance)
+    found_collection, found_origin, recognised = release.recognise(place, parsed.format)
+    if collection:
+        recognised["collection"] = "chosen"
+    if origin:
+        recognised["origin"] = "chosen"
+    provenance["recognised"] = recognised
     dataset = Dataset.objects.create(
         slug=_free_slug(place.slug),
         name=place.relative_path.rsplit(".", 1)[0][:200],
-        collection=collection or place.collection or Collection.CUSTOM,
-        origin=origin or place.origin or Origin.LM_WRITTEN,
+        collection=collection or found_collection or Collection.CUSTOM,
+        origin=origin or found_origin or Origin.LM_WRITTEN,
         format=parsed.format,
         behavior=place.behavior,
         source_file=source.source_file[:500],
         provenance=provenance,
         created_by=created_by,
     )
-    return dataset, True
+    return dataset, True, []
+
+
+def _recognised(provenance: dict, collection, origin) -> dict:
+    recognised = dict((provenance or {}).get("recognised") or {})
+    if collection:
+        recognised["collection"] = "chosen"
+    if origin:
+        recognised["origin"] = "chosen"
+    return recognised
 
 
 def _lock_source(source_file: str) -> None:
@@ -379,18 +440,45 @@ def _check_choice(name: str, value: str | None, choices) -> None:
 # --- Editing ------------------------------------------------------------------------------------
 
 
+def dataset_update(
+    *, dataset: Dataset, behavior: str | None = None, collection: str | None = None, origin: str | None = None
+) -> Dataset:
+    """Change what the researcher may correct: the behaviour description crowdworkers read beside
+    each question, and the collection and origin when the file's path did not say them. None (or an
+    empty collection/origin) leaves a field as it is."""
+    fields = []
+    if behavior is not None:
+        behavior = behavior.strip()
+        if not behavior:
+            raise ApplicationError(
+                "behavior: must not be empty; describe the behaviour the dataset tests", {"field": "behavior"}
+            )
+        if len(behavior) > 2000:
+            raise ApplicationError("behavior: is longer than 2,000 characters", {"field": "behavior"})
+        dataset.behavior = behavior
+        fields.append("behavior")
+    _check_choice("collection", collection, Collection)
+    _check_choice("origin", origin, Origin)
+    if collection or origin:
+        dataset.provenance = {
+            **(dataset.provenance or {}),
+            "recognised": _recognised(dataset.provenance, collection, origin),
+        }
+        fields.append("provenance")
+    if collection:
+        dataset.collection = collection
+        fields.append("collection")
+    if origin:
+        dataset.origin = origin
+        fields.append("origin")
+    if fields:
+        dataset.save(update_fields=[*fields, "updated_at"])
+    return dataset
+
+
 def dataset_update_behavior(*, dataset: Dataset, behavior: str) -> Dataset:
     """The behaviour description crowdworkers read beside each question."""
-    behavior = (behavior or "").strip()
-    if not behavior:
-        raise ApplicationError(
-            "behavior: must not be empty; describe the behaviour the dataset tests", {"field": "behavior"}
-        )
-    if len(behavior) > 2000:
-        raise ApplicationError("behavior: is longer than 2,000 characters", {"field": "behavior"})
-    dataset.behavior = behavior
-    dataset.save(update_fields=["behavior", "updated_at"])
-    return dataset
+    return dataset_update(dataset=dataset, behavior=behavior or "")
 
 
 # --- Upload jobs ---------------------------------------------------------------------------------
@@ -400,16 +488,67 @@ def _job_folder(job_id: int) -> Path:
     return Path(settings.MEDIA_ROOT) / "imports" / str(job_id)
 
 
-def import_job_create(*, user, files: list, collection: str = "", origin: str = "") -> ImportJob:
-    """Keep the uploaded files under MEDIA_ROOT and enqueue their import (generation.tasks)."""
+def _valid_name(text: str, fallback: str = "_") -> str:
+    try:
+        return get_valid_filename(text)
+    except SuspiciousFileOperation:  # nothing usable left, e.g. "()"
+        return fallback
+
+
+def _upload_relative_paths(files: list, paths: list[str] | None) -> list[str]:
+    """Each upload's path relative to the folder the researcher chose, cleaned part by part; the
+    file's name alone where the browser sent no path. Django keeps only the name of an upload, so
+    the page (and API clients) send folder uploads' relative paths beside the files."""
+    names = [_valid_name(Path(f.name or "upload.jsonl").name, "upload.jsonl") for f in files]
+    if not paths:
+        return names
+    if len(paths) != len(files):
+        raise ApplicationError(
+            f"paths: {len(paths)} given for {len(files)} files; give one relative path per file, in the same "
+            "order, or none",
+            {"field": "paths"},
+        )
+    relatives = []
+    for n, (raw, name) in enumerate(zip(paths, names, strict=True), 1):
+        parts = [part for part in str(raw).replace("\\", "/").split("/") if part not in ("", ".")]
+        if not parts or ".." in parts or _valid_name(parts[-1], "upload.jsonl") != name:
+            raise ApplicationError(
+                f"paths: path {n} ({str(raw)[:200]!r}) must be a relative path ending in its file's name {name!r}",
+                {"field": "paths"},
+            )
+        relatives.append("/".join([*(_valid_name(part) for part in parts[:-1]), name])[:400])
+    return relatives
+
+
+def _importable(relative: str) -> bool:
+    """Folder uploads carry READMEs and hidden files: only their JSON-lines files are imported."""
+    parts = relative.split("/")
+    return relative.endswith(release.IMPORTABLE_SUFFIXES) and not any(p.startswith(".") for p in parts)
+
+
+def import_job_create(
+    *, user, files: list, collection: str = "", origin: str = "", paths: list[str] | None = None
+) -> ImportJob:
+    """Keep the uploaded files under MEDIA_ROOT and enqueue their import (generation.tasks).
+
+    `paths` are the files' paths relative to a chosen folder (a folder upload): they say the
+    collection and origin as the command line's paths do (advanced-ai-risk/human_generated_evals/x.jsonl).
+    """
     from generation.tasks import import_job_run as import_job_run_task
 
     if not files:
         raise ApplicationError("files: choose at least one .jsonl file", {"field": "files"})
     _check_choice("collection", collection, Collection)
     _check_choice("origin", origin, Origin)
-    names = [get_valid_filename(Path(f.name or "upload.jsonl").name) for f in files]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    relatives = _upload_relative_paths(files, paths)
+    # A folder's other files (README.md, .git/...) are skipped; a file chosen by itself is imported or refused.
+    chosen = [(f, r) for f, r in zip(files, relatives, strict=True) if "/" not in r or _importable(r)]
+    if not chosen:
+        raise ApplicationError(
+            "files: the chosen folder holds no .jsonl or .json files; choose the release's folder or its files",
+            {"field": "files"},
+        )
+    repeated = sorted({r for _f, r in chosen if relatives.count(r) > 1})
     if repeated:
         raise ApplicationError(
             f"files: {', '.join(repeated)} chosen twice; each file becomes one dataset named after it",
@@ -421,12 +560,13 @@ def import_job_create(*, user, files: list, collection: str = "", origin: str = 
         folder.mkdir(parents=True, exist_ok=True)
         stored, total = [], 0
         try:
-            for upload, name in zip(files, names, strict=True):
-                target = folder / name
+            for n, (upload, relative) in enumerate(chosen):
+                # Numbered: files of one name from different folders (patience.jsonl three times).
+                target = folder / f"{n:05d}-{relative.rsplit('/', 1)[-1]}"
                 with target.open("wb") as out:
                     for chunk in upload.chunks():
                         out.write(chunk)
-                stored.append({"name": name, "path": str(target)})
+                stored.append({"name": relative, "path": str(target)})
                 total += _count_lines(target)
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
@@ -440,7 +580,8 @@ def import_job_create(*, user, files: list, collection: str = "", origin: str = 
 
 
 def upload_source_key(uploader_id: int | None, name: str) -> str:
-    """What finds an upload's dataset again: the uploader and the file name. Keyed by name alone,
+    """What finds an upload's dataset again: the uploader and the file's name, or its path relative
+    to the folder uploaded. Keyed by name alone,
     another researcher's file of the same name appended its rows to the first one's dataset."""
     return f"upload:{uploader_id}:{name}"
 

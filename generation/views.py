@@ -6,9 +6,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from generation import selectors, services
-from generation.forms import BehaviorForm, DatasetFilterForm, ImportUploadForm
-from generation.models import Dataset, ImportJob
+from generation import behavior, selectors, services
+from generation.forms import DatasetFilterForm, DatasetForm, ImportUploadForm
+from generation.models import Collection, Dataset, ImportJob
 from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
@@ -19,8 +19,13 @@ EXAMPLES_PER_PAGE = 25
 def dataset_list(request):
     filters = DatasetFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
-    datasets = selectors.dataset_list(collection=chosen.get("collection"), origin=chosen.get("origin"))
-    return render(request, "generation/dataset_list.html", {"datasets": datasets, "filters": filters})
+    search = (chosen.get("q") or "").strip()
+    datasets = selectors.dataset_list(
+        collection=chosen.get("collection"), origin=chosen.get("origin"), search=search
+    )
+    return render(
+        request, "generation/dataset_list.html", {"datasets": datasets, "filters": filters, "search": search}
+    )
 
 
 @researcher_required
@@ -31,14 +36,17 @@ def dataset_detail(request, pk: int):
     except Dataset.DoesNotExist:
         raise Http404("No such dataset.") from None
 
-    form = BehaviorForm(request.POST or None, initial={"behavior": dataset.behavior})
+    form = DatasetForm(
+        request.POST or None,
+        initial={"behavior": dataset.behavior, "collection": dataset.collection, "origin": dataset.origin},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.dataset_update_behavior(dataset=dataset, behavior=form.cleaned_data["behavior"])
+            services.dataset_update(dataset=dataset, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_error("behavior", exc.message)
+            form.add_error((exc.extra or {}).get("field", "behavior"), exc.message)
         else:
-            messages.success(request, "Behaviour description saved.")
+            messages.success(request, "Dataset saved.")
             return redirect("dataset-detail", pk=dataset.pk)
 
     search = request.GET.get("q", "").strip()
@@ -50,7 +58,18 @@ def dataset_detail(request, pk: int):
     return render(
         request,
         "generation/dataset_detail.html",
-        {"dataset": dataset, "form": form, "page": page, "search": search},
+        {
+            "dataset": dataset,
+            "form": form,
+            "page": page,
+            "search": search,
+            "behavior_is_default": selectors.dataset_behavior_is_default(dataset),
+            "behavior_templates": [
+                {"collection": value, "label": label, "text": behavior.behavior_template(value)}
+                for value, label in Collection.choices
+            ],
+            "recognised": (dataset.provenance or {}).get("recognised") or {},
+        },
     )
 
 
@@ -62,9 +81,10 @@ def dataset_upload(request):
         try:
             job = services.import_job_create(
                 user=request.user,
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["uploads"],
                 collection=form.cleaned_data["collection"],
                 origin=form.cleaned_data["origin"],
+                paths=form.cleaned_data["paths"] or None,
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)

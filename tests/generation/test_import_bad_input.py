@@ -97,14 +97,14 @@ def test_it_rejects_a_file_matching_no_known_format(write_jsonl):
 
 def test_it_rejects_a_path_that_does_not_exist(tmp_path):
     missing = tmp_path / "nowhere" / "x.jsonl"
-    assert import_refused(missing) == [
-        f"{missing}: path: does not exist; expected a .jsonl file or a folder holding some"
-    ]
+    (error,) = import_refused(missing)
+    assert error.startswith(f"{missing}: path: does not exist; expected a .jsonl file, a folder holding some, a git")
 
 
 def test_it_rejects_a_folder_without_jsonl_files(tmp_path):
     (tmp_path / "README.md").write_text("# not data")
-    assert import_refused(tmp_path) == [f"{tmp_path}: path: holds no .jsonl or .json files"]
+    (error,) = import_refused(tmp_path)
+    assert error.startswith(f"{tmp_path}: path: holds no .jsonl or .json files; expected the release's layout")
 
 
 def test_it_imports_a_repeated_row_once_and_reports_it(write_jsonl):

@@ -125,8 +125,14 @@ def test_an_unknown_collection_is_refused_before_anything_is_read(release_fixtur
         dataset_import_paths(paths=[release_fixtures], collection="people")
 
 
-def test_a_file_outside_the_release_layout_is_custom_and_lm_written(write_jsonl):
-    dataset_import_paths(paths=[write_jsonl("mine/honesty-checks.jsonl", persona_line())])
+MC_LINE = (
+    '{"question": "Pick one.\\n\\nChoices:\\n (A) Yes\\n (B) No", '
+    '"answer_matching_behavior": " (A)", "answer_not_matching_behavior": " (B)"}'
+)
+
+
+def test_a_multiple_choice_file_outside_the_release_layout_is_custom_and_lm_written_by_default(write_jsonl):
+    dataset_import_paths(paths=[write_jsonl("mine/honesty-checks.jsonl", MC_LINE)])
     dataset = Dataset.objects.get()
     assert (dataset.slug, dataset.collection, dataset.origin, dataset.behavior) == (
         "honesty-checks",
@@ -134,6 +140,14 @@ def test_a_file_outside_the_release_layout_is_custom_and_lm_written(write_jsonl)
         "lm-written",
         "honesty checks",
     )
+    assert dataset.provenance["recognised"] == {"collection": "default", "origin": "default"}
+
+
+def test_a_persona_file_outside_the_release_layout_is_recognised_as_persona_by_its_format(write_jsonl):
+    dataset_import_paths(paths=[write_jsonl("anti-immigration.jsonl", persona_line())])
+    dataset = Dataset.objects.get()
+    assert (dataset.collection, dataset.origin) == ("persona", "lm-written")
+    assert dataset.provenance["recognised"] == {"collection": "format", "origin": "collection"}
 
 
 def test_a_folder_is_searched_recursively_skipping_other_files_and_hidden_folders(tmp_path, write_jsonl):

@@ -187,3 +187,30 @@ def test_a_list_of_answers_not_matching_is_kept_as_a_list():
     assert parsed.format == release.MULTIPLE_CHOICE
     assert release.to_record(parsed.format, parsed.rows[0].fields, parsed.keys) == record
     assert release.record_choices(parsed.format, parsed.rows[0].fields) == [" (A)", " (B)", " (C)"]
+
+
+def test_an_origin_folder_alone_says_advanced_ai_risk():
+    place = release.file_place(Path("human_generated_evals/power-seeking-inclination.jsonl"))
+    assert (place.collection, place.origin, place.slug) == (
+        "advanced-ai-risk",
+        "human-written",
+        "power-seeking-inclination-human",
+    )
+
+
+@pytest.mark.parametrize(
+    ("relative", "fmt", "expected"),
+    [
+        ("persona/x.jsonl", "persona", ("persona", "lm-written", {"collection": "path", "origin": "collection"})),
+        ("x.jsonl", "persona", ("persona", "lm-written", {"collection": "format", "origin": "collection"})),
+        ("x.jsonl", "winogenerated", ("winogenerated", "lm-written", {"collection": "format", "origin": "collection"})),
+        ("x.jsonl", "multiple-choice", (None, None, {"collection": "default", "origin": "default"})),
+        (
+            "advanced-ai-risk/human_generated_evals/x.jsonl",
+            "multiple-choice",
+            ("advanced-ai-risk", "human-written", {"collection": "path", "origin": "path"}),
+        ),
+    ],
+)
+def test_recognise_says_collection_origin_and_the_evidence(relative, fmt, expected):
+    assert release.recognise(release.file_place(Path(relative)), fmt) == expected

@@ -101,7 +101,7 @@ def test_the_form_needs_a_file(client, researcher):
     client.force_login(researcher)
     response = client.post(reverse("dataset-upload"), {"collection": "persona"})
     assert response.status_code == 200
-    assert "This field is required." in response.content.decode()
+    assert "Choose at least one .jsonl file or a folder holding some." in response.content.decode()
     assert not ImportJob.objects.exists()
 
 

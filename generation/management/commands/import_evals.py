@@ -1,4 +1,5 @@
-"""python manage.py import_evals PATH [PATH ...]: import release files or folders of them."""
+"""python manage.py import_evals SOURCE [SOURCE ...]: import the release from files, folders, a git
+repository (python manage.py import_evals https://github.com/anthropics/evals) or an archive."""
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -9,12 +10,19 @@ from generation.services import dataset_import_paths
 
 class Command(BaseCommand):
     help = (
-        "Import JSON-lines files of the public release's formats (persona, multiple choice, winogenerated); "
-        "folders are searched recursively. One dataset per file; importing again adds nothing."
+        "Import JSON-lines files of the public release's formats (persona, multiple choice, winogenerated) "
+        "from files, folders (searched recursively), a git repository (URL or local path; cloned shallowly "
+        "into QA_VAR_DIR/sources, its commit recorded) or a .zip/.tar.gz archive. One dataset per file; "
+        "importing again adds nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl files or folders holding them")
+        parser.add_argument(
+            "paths",
+            nargs="+",
+            metavar="SOURCE",
+            help=".jsonl files, folders holding them, git repository URLs or paths, .zip/.tar.gz archives",
+        )
         parser.add_argument(
             "--collection",
             choices=Collection.values,
@@ -34,7 +42,7 @@ class Command(BaseCommand):
 
         try:
             summary = dataset_import_paths(
-                paths=paths, collection=collection, origin=origin, progress=progress
+                paths=paths, collection=collection, origin=origin, progress=progress, say=self.stderr.write
             )
         finally:
             bar.close()
