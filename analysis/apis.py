@@ -22,7 +22,7 @@ from analysis.selectors import (
     report_summary,
     validated_lines,
 )
-from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
+from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from annotation.bounds import MEAN_RELEVANCE as MIN_RELEVANCE
 from generation.models import Dataset
 from qa.bounds import ID
@@ -140,17 +140,12 @@ class ReportApi(APIView):
     @extend_schema(
         responses={200: ReportOutputSerializer, 202: ReportOutputSerializer},
         summary="The stored agreement report of a batch, or of every judgment on a dataset",
-        description="Never waits for a long computation: a report never computed is computed now where "
-        "tasks run in-process, else enqueued (202). `stale` says judgments changed since `computed_at`.",
+        description="A report behind its judgments is computed now where tasks run in-process (the "
+        "embedded default), else enqueued (202 until it was ever computed). `stale` says judgments changed "
+        "since `computed_at`; `computing` that a computation is queued.",
     )
     def get(self, request, kind: str, pk: int):
-        report = _subject(request, kind, pk)
-        if report.status == Report.Status.EMPTY:
-            report = report_refresh(report=report)
-            report.refresh_from_db()
-        elif report.stale and broker_runs_tasks():
-            report_enqueue(report=report)
-            report.refresh_from_db()
+        report = report_keep_fresh(report=_subject(request, kind, pk))
         code = status.HTTP_200_OK if report.computed_at else status.HTTP_202_ACCEPTED
         return Response(report_response_data(report), status=code)
 

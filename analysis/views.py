@@ -1,4 +1,5 @@
-"""Report pages. They read the stored report and never compute on a GET; POST recomputes on demand."""
+"""Report pages. A GET of a report behind its judgments brings it up to date (report_keep_fresh:
+computed in-process on the embedded default, enqueued with a broker); POST recomputes on demand."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -15,7 +16,7 @@ from analysis.selectors import (
     report_of,
     report_summary,
 )
-from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
+from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from generation.models import Dataset
 from qa.roles import researcher_required
 
@@ -39,9 +40,7 @@ def report_list(request):
 @researcher_required
 def report_page(request, kind: str, pk: int):
     report, title = _report(request, kind, pk)
-    if report.stale and report.status != Report.Status.EMPTY and broker_runs_tasks():
-        report_enqueue(report=report)  # heals a lost message; a no-op while one is queued
-        report.refresh_from_db()
+    report = report_keep_fresh(report=report)
     context = {
         "report": report,
         "title": title,
