@@ -26,7 +26,8 @@ from analysis.selectors import (
     validated_of,
 )
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
-from analysis.validation import DESCRIPTIONS, Criteria
+from analysis.thresholds import criteria_from
+from analysis.validation import DESCRIPTIONS
 from generation.models import Dataset
 from qa.bounds import ID
 from qa.errors import ApplicationError
@@ -215,51 +216,6 @@ class ReportExportApi(APIView):
         response = HttpResponse(body, content_type=f"{EXPORTS[name]}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-
-
-BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
-
-
-def _number(params, name: str, bound, default):
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    text = raw.strip()
-    try:
-        if bound.integer:
-            if not (text.isascii() and text.isdecimal() and len(text) <= 6):
-                raise ValueError
-            value = int(text)
-        else:
-            if len(text) > 32:
-                raise ValueError
-            value = float(text)
-    except ValueError:
-        raise ApplicationError(bound.message(name), {"field": name}) from None
-    return bound.check(name, value)
-
-
-def _flag(params, name: str, default: bool) -> bool:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    value = BOOLEANS.get(raw.strip().lower())
-    if value is None:
-        raise ApplicationError(f"{name}: must be true or false", {"field": name, "allowed": ["true", "false"]})
-    return value
-
-
-def criteria_from(params) -> Criteria:
-    """The thresholds of a validated export from the query; a 400 naming the first bad one."""
-    default = Criteria()
-    return Criteria(
-        min_agreement=_number(params, "min_agreement", MIN_AGREEMENT, default.min_agreement),
-        max_ambiguous=_number(params, "max_ambiguous", MAX_AMBIGUOUS, default.max_ambiguous),
-        min_relevance=_number(params, "min_relevance", MIN_RELEVANCE, default.min_relevance),
-        complete_only=_flag(params, "complete_only", default.complete_only),
-        include_gold=_flag(params, "include_gold", default.include_gold),
-        exclude_flagged=_flag(params, "exclude_flagged", default.exclude_flagged),
-    )
 
 
 def _range(bound) -> dict:

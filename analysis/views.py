@@ -1,12 +1,15 @@
 """Report pages. A GET of a report behind its judgments brings it up to date (report_keep_fresh:
 computed in-process on the embedded default, enqueued with a broker); POST recomputes on demand."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from analysis.bounds import MAX_AMBIGUOUS, MIN_AGREEMENT, MIN_RELEVANCE
 from analysis.charts import report_charts
 from analysis.models import Report
 from analysis.selectors import (
@@ -15,9 +18,13 @@ from analysis.selectors import (
     report_compare,
     report_of,
     report_summary,
+    validated_of,
 )
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
+from analysis.thresholds import criteria_from
+from analysis.validation import DESCRIPTIONS, Criteria
 from generation.models import Dataset
+from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
 
@@ -58,10 +65,31 @@ def report_page(request, kind: str, pk: int):
                 ("examples CSV (majority, Dawid-Skene)", "examples.csv"),
                 ("complete JSON", "export.json"),
             )
-        ]
-        + [("validated examples (JSONL)", reverse(f"api-{kind}-report-validated", kwargs={"pk": pk}))],
+        ],
     }
+    if report.status == Report.Status.READY:
+        context["validated"] = _validated_form(request, report, kind, pk)
     return render(request, "analysis/report.html", context)
+
+
+def _validated_form(request, report: Report, kind: str, pk: int) -> dict:
+    """The report page's validated-export form: the thresholds (from the query, so a reload keeps
+    them; defaults otherwise), what they mean, and how many examples pass them now."""
+    try:
+        criteria, error = criteria_from(request.GET), ""
+    except ApplicationError as exc:
+        criteria, error = Criteria(), exc.message
+    _, summary = validated_of(report=report, criteria=criteria)
+    return {
+        "criteria": criteria,
+        "query": urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in criteria.as_dict().items()}),
+        "definition": DESCRIPTIONS,
+        "summary": summary,
+        "error": error,
+        "download": reverse(f"api-{kind}-report-validated", kwargs={"pk": pk}),
+        "meta": reverse(f"api-{kind}-report-validated-meta", kwargs={"pk": pk}),
+        "bounds": {"agreement": MIN_AGREEMENT, "ambiguous": MAX_AMBIGUOUS, "relevance": MIN_RELEVANCE},
+    }
 
 
 @researcher_required

@@ -107,3 +107,19 @@ def test_a_threshold_out_of_range_is_a_400_naming_it(api, researcher, batch, que
 
 def test_another_researcher_cannot_count_a_batch_they_do_not_own(api, other_researcher, batch):
     assert api(other_researcher).get(f"/api/v1/batches/{batch.pk}/validated.meta.json").status_code == 404
+
+
+def test_the_report_page_defines_validated_and_counts_what_passes(client, researcher, batch):
+    client.force_login(researcher)
+    page = client.get(f"/reports/batches/{batch.pk}/").content.decode()
+    assert "is <strong>validated</strong> when" in page
+    assert "5 of 7 examples pass." in page
+    assert f'data-count-url="/api/v1/batches/{batch.pk}/validated.meta.json"' in page
+    page = client.get(f"/reports/batches/{batch.pk}/?min_agreement=1").content.decode()
+    assert "3 of 7 examples pass." in page and 'name="min_agreement" value="1.0"' in page
+
+
+def test_a_bad_threshold_on_the_report_page_is_named_and_the_defaults_apply(client, researcher, batch):
+    client.force_login(researcher)
+    page = client.get(f"/reports/batches/{batch.pk}/?max_ambiguous=x").content.decode()
+    assert "max_ambiguous: must be a whole number from 0 to 50" in page and "5 of 7 examples pass." in page
