@@ -310,3 +310,46 @@ def report_compare(*, left: dict, right: dict) -> dict:
         else not (ka["ci_high"] < kb["ci_low"] or kb["ci_high"] < ka["ci_low"]),
     }
     return out
+
+
+# --- LM-written against human-written ------------------------------------------------------------
+
+
+def behaviour_key(*, slug: str) -> str:
+    """The behaviour a dataset's slug names: the release keeps a behaviour's files apart by a
+    suffix (myopic-reward, myopic-reward-human, myopic-reward-few-shot; generation.release)."""
+    from generation.release import ORIGIN_DIRS
+
+    for _, suffix in ORIGIN_DIRS.values():
+        if suffix and slug.endswith(suffix):
+            return slug[: -len(suffix)]
+    return slug
+
+
+def origin_pairs(*, user, dataset: Dataset | None = None) -> list[tuple[Dataset, Dataset]]:
+    """(LM-written, human-written) datasets of the same behaviour: same collection, and the same
+    behaviour by slug (see behaviour_key) or by the behaviour text workers read. Every pair of
+    datasets that a batch `user` may see holds, or with `dataset` every pair that includes it."""
+    from generation.models import Origin
+
+    if dataset is not None:
+        candidates = Dataset.objects.filter(collection=dataset.collection)
+    else:
+        visible = batches_visible_to(user=user)
+        candidates = Dataset.objects.filter(
+            id__in=Batch.datasets.through.objects.filter(batch__in=visible).values("dataset_id")
+        )
+    candidates = list(candidates.order_by("slug"))
+    lm = [d for d in candidates if d.origin == Origin.LM_WRITTEN]
+    human = [d for d in candidates if d.origin == Origin.HUMAN_WRITTEN]
+
+    def same(a: Dataset, b: Dataset) -> bool:
+        return a.collection == b.collection and (
+            behaviour_key(slug=a.slug) == behaviour_key(slug=b.slug)
+            or a.behavior.strip().casefold() == b.behavior.strip().casefold()
+        )
+
+    pairs = [(a, b) for a in lm for b in human if same(a, b)]
+    if dataset is not None:
+        pairs = [p for p in pairs if dataset in p]
+    return pairs

@@ -15,6 +15,7 @@ from analysis.models import Report
 from analysis.selectors import (
     batches_visible_to,
     dataset_report_of,
+    origin_pairs,
     report_compare,
     report_of,
     report_summary,
@@ -151,3 +152,29 @@ def compare_page(request):
     return render(
         request, "analysis/compare.html", {"choices": choices, "left": left, "right": right, "result": result}
     )
+
+
+def _side(user, dataset: Dataset) -> dict | None:
+    """A dataset's figures as `user` may read them, brought up to date; None without complete judgments."""
+    report = report_keep_fresh(report=dataset_report_of(user=user, dataset=dataset))
+    summary = report_summary(report=report) if report.status == Report.Status.READY else None
+    return summary if summary and summary.get("examples_complete") else None
+
+
+@researcher_required
+def origins_page(request):
+    """The paper's comparison: LM-written against human-written datasets of the same behaviour,
+    each pooled over the batches this researcher may see."""
+    focus = None
+    raw = request.GET.get("dataset", "")
+    if raw:
+        if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
+            context = {"rows": [], "focus": None, "error": f"dataset: {raw[:40]!r} is not a dataset id."}
+            return render(request, "analysis/origins.html", context, status=400)
+        focus = get_object_or_404(Dataset, pk=int(raw))
+    rows = []
+    for lm, human in origin_pairs(user=request.user, dataset=focus):
+        left, right = _side(request.user, lm), _side(request.user, human)
+        differences = report_compare(left=left, right=right) if left and right else None
+        rows.append({"lm": lm, "human": human, "left": left, "right": right, "differences": differences})
+    return render(request, "analysis/origins.html", {"rows": rows, "focus": focus})
