@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -283,6 +284,7 @@ class ValidatedMetaSerializer(serializers.Serializer):
 
 class ValidatedMetaApi(APIView):
     permission_classes = [IsResearcher]
+    renderer_classes = [JSONRenderer]  # a sidecar file, also when a browser follows the link
 
     @extend_schema(
         parameters=CRITERIA_PARAMETERS,

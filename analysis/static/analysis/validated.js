@@ -12,6 +12,8 @@
     async function update() {
       const query = new URLSearchParams(new FormData(form)).toString();
       meta.href = form.dataset.countUrl + "?" + query + "&download=1";
+      // The page's own URL keeps the thresholds, so its self-refresh (while a report computes) keeps them.
+      history.replaceState(null, "", "?" + query + "#validated");
       const mine = ++asked;
       try {
         const response = await fetch(form.dataset.countUrl + "?" + query, { headers: { Accept: "application/json" } });
