@@ -170,7 +170,7 @@ def _ready(report: Report) -> Report:
     report = report_keep_fresh(report=report)
     if report.status != Report.Status.READY:
         raise ApplicationError(
-            "This report has not been computed yet; GET or POST the report first.", status_code=409
+            "This report has not been computed yet: it is being computed now (with a broker, within seconds); try again shortly.", status_code=409
         )
     return report
 
