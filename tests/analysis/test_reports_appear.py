@@ -63,3 +63,17 @@ def test_with_a_broker_a_never_computed_report_is_enqueued_at_once_and_the_page_
     assert sent == [((report.pk,), 0)]
     assert 'http-equiv="refresh"' in page and "The first report is being computed" in page
     assert ">Compute<" not in page
+
+
+def test_with_a_broker_an_export_before_the_first_computation_is_a_409_and_enqueues_it(
+    api, researcher, batch, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(services, "broker_runs_tasks", lambda: True)
+    monkeypatch.setattr(
+        "analysis.tasks.report_compute_task.apply_async", lambda args, countdown: sent.append((args, countdown))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(researcher).get(f"/api/v1/batches/{batch.pk}/validated.meta.json")
+    assert response.status_code == 409 and "being computed" in response.json()["error"]
+    assert sent == [((Report.objects.get(batch=batch).pk,), 0)]
