@@ -32,4 +32,10 @@ for kind in ("batches", "datasets"):
             {"kind": kind},
             name=f"api-{kind}-report-validated",
         ),
+        path(
+            f"{kind}/<int:pk>/validated.meta.json",
+            _view(kind, apis.ValidatedMetaApi, get="validated_meta"),
+            {"kind": kind},
+            name=f"api-{kind}-report-validated-meta",
+        ),
     ]

@@ -2,28 +2,33 @@
 a researcher reaches the reports of batches they own (admins all)."""
 
 import json
-import math
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis import exports
+from analysis.bounds import MAX_AMBIGUOUS, MIN_AGREEMENT, MIN_RELEVANCE
 from analysis.models import Report
 from analysis.selectors import (
     batches_visible_to,
     dataset_report_of,
+    examples_for_export,
     report_compare,
     report_of,
     report_summary,
     validated_lines,
+    validated_of,
 )
-from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
-from annotation.bounds import MEAN_RELEVANCE as MIN_RELEVANCE
+from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
+from analysis.thresholds import criteria_from
+from analysis.validation import DESCRIPTIONS
 from generation.models import Dataset
 from qa.bounds import ID
 from qa.errors import ApplicationError
@@ -140,17 +145,12 @@ class ReportApi(APIView):
     @extend_schema(
         responses={200: ReportOutputSerializer, 202: ReportOutputSerializer},
         summary="The stored agreement report of a batch, or of every judgment on a dataset",
-        description="Never waits for a long computation: a report never computed is computed now where "
-        "tasks run in-process, else enqueued (202). `stale` says judgments changed since `computed_at`.",
+        description="A report behind its judgments is computed now where tasks run in-process (the "
+        "embedded default), else enqueued (202 until it was ever computed). `stale` says judgments changed "
+        "since `computed_at`; `computing` that a computation is queued.",
     )
     def get(self, request, kind: str, pk: int):
-        report = _subject(request, kind, pk)
-        if report.status == Report.Status.EMPTY:
-            report = report_refresh(report=report)
-            report.refresh_from_db()
-        elif report.stale and broker_runs_tasks():
-            report_enqueue(report=report)
-            report.refresh_from_db()
+        report = report_keep_fresh(report=_subject(request, kind, pk))
         code = status.HTTP_200_OK if report.computed_at else status.HTTP_202_ACCEPTED
         return Response(report_response_data(report), status=code)
 
@@ -167,9 +167,10 @@ class ReportApi(APIView):
 
 
 def _ready(report: Report) -> Report:
+    report = report_keep_fresh(report=report)
     if report.status != Report.Status.READY:
         raise ApplicationError(
-            "This report has not been computed yet; GET or POST the report first.", status_code=409
+            "This report has not been computed yet: it is being computed now (with a broker, within seconds); try again shortly.", status_code=409
         )
     return report
 
@@ -195,67 +196,107 @@ class ReportExportApi(APIView):
         if name not in EXPORTS:
             raise Http404
         report = _ready(_subject(request, kind, pk))
-        subject = f"{kind[:-1]}-{pk}"
+        filename = exports.export_filename(report.payload.get("subject") or {}, name)
         if name == "export.json":
-            body = json.dumps({**report_response_data(report), "examples": report.examples}, ensure_ascii=False)
+            table = examples_for_export(report=report)
+            body = json.dumps({**report_response_data(report), "examples": table}, ensure_ascii=False)
         elif name == "datasets.csv":
             body = exports.datasets_csv(report.payload)
         elif name == "workers.csv":
             body = exports.workers_csv(report.payload)
         elif name == "examples.csv":
-            response = StreamingHttpResponse(exports.examples_csv_lines(report.examples), content_type="text/csv")
-            response["Content-Disposition"] = f'attachment; filename="{subject}-examples.csv"'
+            lines = exports.examples_csv_lines(examples_for_export(report=report))
+            response = StreamingHttpResponse(lines, content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
         else:
             title = (report.payload.get("subject") or {}).get("name") or (report.payload.get("subject") or {}).get(
-                "slug", subject
+                "slug", f"{kind} {pk}"
             )
             body = exports.summary_markdown(report.payload, title=f"Crowd validation: {title}")
         response = HttpResponse(body, content_type=f"{EXPORTS[name]}; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{subject}-{name}"'
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _range(bound) -> dict:
+    return {"type": "number" if not bound.integer else "integer", "minimum": bound.low, "maximum": bound.high}
+
+
+CRITERIA_PARAMETERS = [
+    OpenApiParameter("min_agreement", _range(MIN_AGREEMENT), description=DESCRIPTIONS["min_agreement"] + " Default 0.6."),
+    OpenApiParameter("max_ambiguous", _range(MAX_AMBIGUOUS), description=DESCRIPTIONS["max_ambiguous"] + " Default 1."),
+    OpenApiParameter("min_relevance", _range(MIN_RELEVANCE), description=DESCRIPTIONS["min_relevance"] + " Default 3."),
+    OpenApiParameter("complete_only", bool, description=DESCRIPTIONS["complete_only"] + " Default true."),
+    OpenApiParameter("include_gold", bool, description=DESCRIPTIONS["include_gold"] + " Default false."),
+    OpenApiParameter("exclude_flagged", bool, description=DESCRIPTIONS["exclude_flagged"] + " Default true."),
+]
+
+
+def _validated(request, kind: str, pk: int) -> tuple[Report, dict, dict]:
+    criteria = criteria_from(request.query_params)  # a bad threshold is a 400 before any work
+    report = _ready(_subject(request, kind, pk))
+    table, summary = validated_of(report=report, criteria=criteria)
+    summary.update(
+        file=exports.export_filename(summary["subject"], "validated.jsonl"),
+        report_computed_at=report.computed_at.isoformat() if report.computed_at else None,
+        exported_at=timezone.now().isoformat(),
+    )
+    return report, table, summary
 
 
 class ValidatedExportApi(APIView):
     permission_classes = [IsResearcher]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "min_relevance",
-                {"type": "number", "minimum": MIN_RELEVANCE.low, "maximum": MIN_RELEVANCE.high},
-                description="Mean relevance at least this (default 3).",
-            ),
-            OpenApiParameter("majority_agrees", bool, description="Majority gives the label (default true)."),
-            OpenApiParameter("majority_not_ambiguous", bool, description="Majority says unambiguous (default true)."),
-            OpenApiParameter("complete_only", bool, description="Only items with k judgments (default true)."),
-        ],
+        parameters=CRITERIA_PARAMETERS,
         responses={(200, "application/jsonl"): OpenApiResponse(OpenApiTypes.STR)},
         summary="The examples that pass the thresholds, as JSON lines in the release format with crowd_* figures",
+        description="The file imports again (the release parser ignores the crowd_* fields). Its metadata "
+        "(subject, criteria, counts) is the sidecar `validated.meta.json` with the same query.",
     )
     def get(self, request, kind: str, pk: int):
-        report = _ready(_subject(request, kind, pk))
-        params = request.query_params
+        _, table, summary = _validated(request, kind, pk)
+        response = StreamingHttpResponse(validated_lines(table=table), content_type="application/jsonl")
+        response["Content-Disposition"] = f'attachment; filename="{summary["file"]}"'
+        return response
 
-        def flag(name):
-            return params.get(name, "true").lower() not in ("0", "false", "no")
 
-        try:
-            min_relevance = float(params.get("min_relevance", 3))
-        except ValueError:
-            min_relevance = None
-        if min_relevance is None or not math.isfinite(min_relevance):
-            raise ApplicationError(MIN_RELEVANCE.message("min_relevance"), {"field": "min_relevance"})
-        MIN_RELEVANCE.check("min_relevance", min_relevance)
-        lines = validated_lines(
-            report=report,
-            min_relevance=min_relevance,
-            majority_agrees=flag("majority_agrees"),
-            majority_not_ambiguous=flag("majority_not_ambiguous"),
-            complete_only=flag("complete_only"),
-        )
-        response = StreamingHttpResponse(lines, content_type="application/jsonl")
-        response["Content-Disposition"] = f'attachment; filename="{kind[:-1]}-{pk}-validated.jsonl"'
+class ValidatedDatasetCountSerializer(serializers.Serializer):
+    dataset = serializers.CharField(help_text="Slug.")
+    examples = serializers.IntegerField()
+    passing = serializers.IntegerField()
+
+
+class ValidatedMetaSerializer(serializers.Serializer):
+    subject = serializers.DictField(help_text="{batch, name} or {dataset, slug, reader}.")
+    criteria = serializers.DictField(help_text="The thresholds applied, defaults filled in.")
+    definition = serializers.DictField(child=serializers.CharField(), help_text="What each threshold means.")
+    examples = serializers.IntegerField(help_text="Examples with judgments that count.")
+    passing = serializers.IntegerField(help_text="Examples that pass: the lines of the JSONL file.")
+    datasets = ValidatedDatasetCountSerializer(many=True)
+    flagged_workers = serializers.ListField(child=serializers.CharField())
+    judgments = serializers.IntegerField()
+    file = serializers.CharField(help_text="The name the JSONL file downloads as.")
+    report_computed_at = serializers.DateTimeField(allow_null=True)
+    exported_at = serializers.DateTimeField()
+
+
+class ValidatedMetaApi(APIView):
+    permission_classes = [IsResearcher]
+    renderer_classes = [JSONRenderer]  # a sidecar file, also when a browser follows the link
+
+    @extend_schema(
+        parameters=CRITERIA_PARAMETERS,
+        responses=ValidatedMetaSerializer,
+        summary="How many examples pass the thresholds, and the validated export's metadata (its sidecar JSON)",
+    )
+    def get(self, request, kind: str, pk: int):
+        _, _, summary = _validated(request, kind, pk)
+        response = Response(summary)
+        if request.query_params.get("download") in ("1", "true"):
+            name = summary["file"].removesuffix(".jsonl") + ".meta.json"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 

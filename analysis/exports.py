@@ -1,6 +1,7 @@
 """A report's payload as CSV tables and a Markdown summary for a paper's appendix. Pure, no Django."""
 
 import io
+import re
 
 from qa.csvsafe import csv_writer
 
@@ -84,13 +85,23 @@ def workers_csv(payload: dict) -> str:
 
 
 EXAMPLE_COLUMNS = [
-    "item", "example", "dataset", "judgments", "complete", "label_votes", "majority_agrees_with_label",
+    "item", "example", "dataset", "question", "judgments", "complete", "label_votes", "majority_agrees_with_label",
     "ambiguous_votes", "majority_not_ambiguous", "relevance_mean", "majority_answer", "dawid_skene_answer",
     "dawid_skene_probability", "dawid_skene_agrees_with_label",
 ]  # fmt: skip
 
 
+def export_filename(subject: dict, what: str) -> str:
+    """batch-<id>-<what> for a batch's report, dataset-<slug>-<what> for a dataset's (the payload's
+    `subject`); only characters that need no quoting in a Content-Disposition header."""
+    if "batch" in subject:
+        return f"batch-{int(subject['batch'])}-{what}"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(subject.get("slug") or subject.get("dataset")))
+    return f"dataset-{slug}-{what}"
+
+
 def examples_csv_lines(examples: dict):
+    """The per-example table, `dataset` as slugs and with `question` (analysis.selectors.examples_for_export)."""
     yield _csv(EXAMPLE_COLUMNS, [])
     columns = [examples.get(c, []) for c in EXAMPLE_COLUMNS]
     out = io.StringIO()

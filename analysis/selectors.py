@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 
 from analysis.assemble import ReportInputs
 from analysis.models import Report
+from analysis.validation import DESCRIPTIONS, Criteria, validated_examples
 from annotation import selectors as annotation_selectors
 from annotation.models import Batch, Item, Judgment
 from generation.models import Dataset, Example
@@ -200,35 +201,65 @@ def report_summary(*, report: Report, dataset_id: int | None = None) -> dict | N
     return next((d for d in payload.get("datasets", []) if d["dataset"]["id"] == dataset_id), None)
 
 
-def validated_lines(
-    *,
-    report: Report,
-    min_relevance: float = 3.0,
-    majority_agrees: bool = True,
-    majority_not_ambiguous: bool = True,
-    complete_only: bool = True,
-):
-    """JSON lines in the release format of the examples that pass the thresholds, each with its
-    agreement figures as extra fields (prefixed `crowd_`)."""
+def examples_for_export(*, report: Report) -> dict:
+    """The report's per-example table as exports give it: datasets named by slug, and each
+    example's question beside its figures."""
+    table = dict(report.examples or {})
+    ids, dataset_ids = table.get("example", []), table.get("dataset", [])
+    slugs = dict(Dataset.objects.filter(id__in=set(dataset_ids)).values_list("id", "slug"))
+    questions: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        questions.update(Example.objects.filter(id__in=ids[start : start + 5000]).values_list("id", "question"))
+    table["dataset"] = [slugs.get(d, str(d)) for d in dataset_ids]
+    table["question"] = [questions.get(e, "") for e in ids]
+    return table
+
+
+def _report_inputs_of(report: Report) -> ReportInputs:
+    return report_inputs(batch=report.batch, dataset=report.dataset, reader=report.reader)
+
+
+def validated_of(*, report: Report, criteria: Criteria) -> tuple[dict, dict]:
+    """(table, summary): which examples of the report's subject pass `criteria`
+    (analysis.validation), from its judgments as they stand now, and the counts and criteria
+    that the export's metadata and the report page's live count show."""
+    x = _report_inputs_of(report)
+    flagged_ids = {w["worker"] for w in (report.payload or {}).get("workers", []) if w.get("flags")}
+    flagged = np.array([w["id"] in flagged_ids for w in x.workers], dtype=bool)
+    table = validated_examples(
+        k=x.k, example_ids=x.example_ids, item_gold=x.item_gold, item_label=x.item_label, unit=x.unit,
+        worker=x.worker, code=x.code, ambiguous=x.ambiguous, relevance=x.relevance, flagged_workers=flagged,
+        criteria=criteria,
+    )  # fmt: skip
+    dataset_of_example = dict(zip(x.example_ids.tolist(), x.item_dataset.tolist(), strict=True))
+    slugs = [d["slug"] for d in x.datasets]
+    table["dataset"] = [slugs[dataset_of_example[e]] for e in table["example"].tolist()]
+    by_dataset = {slug: {"dataset": slug, "examples": 0, "passing": 0} for slug in slugs}
+    for slug, passes in zip(table["dataset"], table["passes"].tolist(), strict=True):
+        by_dataset[slug]["examples"] += 1
+        by_dataset[slug]["passing"] += int(passes)
+    summary = {
+        "subject": (report.payload or {}).get("subject") or {},
+        "criteria": criteria.as_dict(),
+        "definition": DESCRIPTIONS,
+        "examples": int(len(table["example"])),
+        "passing": int(table["passes"].sum()),
+        "datasets": list(by_dataset.values()),
+        "flagged_workers": sorted(w["username"] for w in x.workers if w["id"] in flagged_ids),
+        "judgments": int(len(x.unit)),
+    }
+    return table, summary
+
+
+def validated_lines(*, table: dict):
+    """JSON lines in the release format of the examples that pass, each with its crowd figures as
+    extra fields (prefixed `crowd_`, which the release parser ignores: the file imports again)."""
     from generation import release
     from generation.models import RECORD_FIELDS
 
-    table = report.examples or {}
-    n = len(table.get("example", []))
-    passing: dict[int, int] = {}
-    for i in range(n):
-        rel = table["relevance_mean"][i]
-        if complete_only and not table["complete"][i]:
-            continue
-        if majority_agrees and not table["majority_agrees_with_label"][i]:
-            continue
-        if majority_not_ambiguous and not table["majority_not_ambiguous"][i]:
-            continue
-        if rel is None or rel < min_relevance:
-            continue
-        passing[table["example"][i]] = i
-    datasets = {d.id: d for d in Dataset.objects.filter(id__in={table["dataset"][i] for i in passing.values()})}
+    passing = {int(e): i for i, e in enumerate(table["example"].tolist()) if table["passes"][i]}
     ids = sorted(passing)
+    datasets: dict[int, Dataset] = {}
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
         rows = Example.objects.filter(id__in=chunk).order_by("dataset_id", "line").values_list(
@@ -236,6 +267,8 @@ def validated_lines(
         )
         for values in rows:
             example_id, dataset_id, *fields = values
+            if dataset_id not in datasets:
+                datasets[dataset_id] = Dataset.objects.get(pk=dataset_id)
             dataset = datasets[dataset_id]
             record = release.to_record(
                 dataset.format, dict(zip(RECORD_FIELDS, fields, strict=True)), (dataset.provenance or {}).get("keys")
@@ -244,13 +277,11 @@ def validated_lines(
             record.update(
                 {
                     "crowd_dataset": dataset.slug,
-                    "crowd_judgments": table["judgments"][i],
-                    "crowd_label_votes": table["label_votes"][i],
-                    "crowd_ambiguous_votes": table["ambiguous_votes"][i],
-                    "crowd_relevance_mean": table["relevance_mean"][i],
-                    "crowd_majority_answer": table["majority_answer"][i],
-                    "crowd_dawid_skene_answer": table["dawid_skene_answer"][i],
-                    "crowd_dawid_skene_probability": table["dawid_skene_probability"][i],
+                    "crowd_judgments": int(table["judgments"][i]),
+                    "crowd_label_votes": int(table["label_votes"][i]),
+                    "crowd_agreement": round(float(table["agreement"][i]), 4),
+                    "crowd_ambiguous_votes": int(table["ambiguous_votes"][i]),
+                    "crowd_relevance_mean": round(float(table["relevance_mean"][i]), 4),
                 }
             )
             yield json.dumps(record, ensure_ascii=False) + "\n"
@@ -279,3 +310,46 @@ def report_compare(*, left: dict, right: dict) -> dict:
         else not (ka["ci_high"] < kb["ci_low"] or kb["ci_high"] < ka["ci_low"]),
     }
     return out
+
+
+# --- LM-written against human-written ------------------------------------------------------------
+
+
+def behaviour_key(*, slug: str) -> str:
+    """The behaviour a dataset's slug names: the release keeps a behaviour's files apart by a
+    suffix (myopic-reward, myopic-reward-human, myopic-reward-few-shot; generation.release)."""
+    from generation.release import ORIGIN_DIRS
+
+    for _, suffix in ORIGIN_DIRS.values():
+        if suffix and slug.endswith(suffix):
+            return slug[: -len(suffix)]
+    return slug
+
+
+def origin_pairs(*, user, dataset: Dataset | None = None) -> list[tuple[Dataset, Dataset]]:
+    """(LM-written, human-written) datasets of the same behaviour: same collection, and the same
+    behaviour by slug (see behaviour_key) or by the behaviour text workers read. Every pair of
+    datasets that a batch `user` may see holds, or with `dataset` every pair that includes it."""
+    from generation.models import Origin
+
+    if dataset is not None:
+        candidates = Dataset.objects.filter(collection=dataset.collection)
+    else:
+        visible = batches_visible_to(user=user)
+        candidates = Dataset.objects.filter(
+            id__in=Batch.datasets.through.objects.filter(batch__in=visible).values("dataset_id")
+        )
+    candidates = list(candidates.order_by("slug"))
+    lm = [d for d in candidates if d.origin == Origin.LM_WRITTEN]
+    human = [d for d in candidates if d.origin == Origin.HUMAN_WRITTEN]
+
+    def same(a: Dataset, b: Dataset) -> bool:
+        return a.collection == b.collection and (
+            behaviour_key(slug=a.slug) == behaviour_key(slug=b.slug)
+            or a.behavior.strip().casefold() == b.behavior.strip().casefold()
+        )
+
+    pairs = [(a, b) for a in lm for b in human if same(a, b)]
+    if dataset is not None:
+        pairs = [p for p in pairs if dataset in p]
+    return pairs

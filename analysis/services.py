@@ -5,7 +5,8 @@ is set, so a burst of judgments costs one row write); a computation clears it be
 so judgments that land during the computation set it again and are picked up next time. With a
 broker, the first change after a computation also enqueues one computation `countdown` seconds
 later (`queued_at` guards it); with the eager embedded default nothing is computed on the
-worker's path: the report page offers to recompute.
+worker's path: a researcher reading a stale report (page or API) computes it then
+(report_keep_fresh), so nobody presses a button to see numbers that exist.
 """
 
 import logging
@@ -113,6 +114,26 @@ def report_refresh(*, report: Report) -> Report:
         report_enqueue(report=report, countdown=0)
         return report
     return report_compute(report=report)
+
+
+def report_keep_fresh(*, report: Report) -> Report:
+    """What a researcher's read does to a report behind its judgments (stale or never computed).
+
+    With a broker: enqueue a computation (a no-op while one is queued; heals a lost message), and
+    the page refreshes itself until it lands. Embedded default (tasks in-process, no worker to
+    hand it to): compute now, on the reader's request, never on a worker's submit. A failed
+    computation is stored on the report (status, error) for the page to show, not raised."""
+    if not report.stale:
+        return report
+    if broker_runs_tasks():
+        report_enqueue(report=report, countdown=0 if report.status == Report.Status.EMPTY else DEBOUNCE_SECONDS)
+    else:
+        try:
+            report_compute(report=report)
+        except Exception:  # noqa: BLE001 -- already logged and stored by report_compute
+            pass
+    report.refresh_from_db(fields=REPORT_FIELDS)
+    return report
 
 
 @cache  # built on first use, once the app registry is ready

@@ -1,4 +1,7 @@
-"""Report pages. They read the stored report and never compute on a GET; POST recomputes on demand."""
+"""Report pages. A GET of a report behind its judgments brings it up to date (report_keep_fresh:
+computed in-process on the embedded default, enqueued with a broker); POST recomputes on demand."""
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
@@ -6,17 +9,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from analysis.bounds import MAX_AMBIGUOUS, MIN_AGREEMENT, MIN_RELEVANCE
 from analysis.charts import report_charts
 from analysis.models import Report
 from analysis.selectors import (
     batches_visible_to,
     dataset_report_of,
+    origin_pairs,
     report_compare,
     report_of,
     report_summary,
+    validated_of,
 )
-from analysis.services import broker_runs_tasks, report_enqueue, report_refresh
+from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
+from analysis.thresholds import criteria_from
+from analysis.validation import DESCRIPTIONS, Criteria
 from generation.models import Dataset
+from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
 
@@ -39,9 +48,7 @@ def report_list(request):
 @researcher_required
 def report_page(request, kind: str, pk: int):
     report, title = _report(request, kind, pk)
-    if report.stale and report.status != Report.Status.EMPTY and broker_runs_tasks():
-        report_enqueue(report=report)  # heals a lost message; a no-op while one is queued
-        report.refresh_from_db()
+    report = report_keep_fresh(report=report)
     context = {
         "report": report,
         "title": title,
@@ -59,10 +66,31 @@ def report_page(request, kind: str, pk: int):
                 ("examples CSV (majority, Dawid-Skene)", "examples.csv"),
                 ("complete JSON", "export.json"),
             )
-        ]
-        + [("validated examples (JSONL)", reverse(f"api-{kind}-report-validated", kwargs={"pk": pk}))],
+        ],
     }
+    if report.status == Report.Status.READY:
+        context["validated"] = _validated_form(request, report, kind, pk)
     return render(request, "analysis/report.html", context)
+
+
+def _validated_form(request, report: Report, kind: str, pk: int) -> dict:
+    """The report page's validated-export form: the thresholds (from the query, so a reload keeps
+    them; defaults otherwise), what they mean, and how many examples pass them now."""
+    try:
+        criteria, error = criteria_from(request.GET), ""
+    except ApplicationError as exc:
+        criteria, error = Criteria(), exc.message
+    _, summary = validated_of(report=report, criteria=criteria)
+    return {
+        "criteria": criteria,
+        "query": urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in criteria.as_dict().items()}),
+        "definition": DESCRIPTIONS,
+        "summary": summary,
+        "error": error,
+        "download": reverse(f"api-{kind}-report-validated", kwargs={"pk": pk}),
+        "meta": reverse(f"api-{kind}-report-validated-meta", kwargs={"pk": pk}),
+        "bounds": {"agreement": MIN_AGREEMENT, "ambiguous": MAX_AMBIGUOUS, "relevance": MIN_RELEVANCE},
+    }
 
 
 @researcher_required
@@ -124,3 +152,29 @@ def compare_page(request):
     return render(
         request, "analysis/compare.html", {"choices": choices, "left": left, "right": right, "result": result}
     )
+
+
+def _side(user, dataset: Dataset) -> dict | None:
+    """A dataset's figures as `user` may read them, brought up to date; None without complete judgments."""
+    report = report_keep_fresh(report=dataset_report_of(user=user, dataset=dataset))
+    summary = report_summary(report=report) if report.status == Report.Status.READY else None
+    return summary if summary and summary.get("examples_complete") else None
+
+
+@researcher_required
+def origins_page(request):
+    """The paper's comparison: LM-written against human-written datasets of the same behaviour,
+    each pooled over the batches this researcher may see."""
+    focus = None
+    raw = request.GET.get("dataset", "")
+    if raw:
+        if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
+            context = {"rows": [], "focus": None, "error": f"dataset: {raw[:40]!r} is not a dataset id."}
+            return render(request, "analysis/origins.html", context, status=400)
+        focus = get_object_or_404(Dataset, pk=int(raw))
+    rows = []
+    for lm, human in origin_pairs(user=request.user, dataset=focus):
+        left, right = _side(request.user, lm), _side(request.user, human)
+        differences = report_compare(left=left, right=right) if left and right else None
+        rows.append({"lm": lm, "human": human, "left": left, "right": right, "differences": differences})
+    return render(request, "analysis/origins.html", {"rows": rows, "focus": focus})
