@@ -106,7 +106,12 @@ def test_after_redis_returns_the_pending_report_is_fresh_and_the_upload_has_run(
 RUN = {"samples_per_label": 120, "samples_per_prompt": 10, "per_label": 5, "max_new_tokens": 16}
 
 
-def test_a_run_and_an_import_whose_workers_were_sigkilled_finish_once_each(stack, researcher, api, tiny_models):
+def test_a_run_and_an_import_whose_workers_were_sigkilled_finish_once_each(
+    stack, researcher, api, tiny_models, settings
+):
+    # Local models load only from MODEL_DIRS: here (run_create checks) and in the workers (they load it).
+    settings.MODEL_DIRS = [tiny_models["lm"].parent]
+    stack.env["MODEL_DIRS"] = str(tiny_models["lm"].parent)
     stack.start("gpu")
     stack.start("default")
     stack.start("beat")
