@@ -40,6 +40,11 @@ from bench import annotation_loop as loop  # noqa: E402
 from bench import stack_load  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/evals_qa_recovery_bench"
+# What the timeline shows of the stack's log: the worker's death and restart, its reconnecting, beat
+# sending the sweep, and the tasks the sweep (or the requests) enqueued.
+TIMELINE = ("Unrecoverable error", "starting it again", "started worker", "started beat", "exited with status",
+            "ready.", "Connected to redis", "Cannot connect", "connection lost", "Sending due task heal-work",
+            "work_heal", "report_compute_task", "import_job_run")  # fmt: skip
 
 
 def healed(batches, job_id: int, last_judgment) -> tuple[bool, bool, list[str]]:
@@ -179,6 +184,13 @@ def main():
         print(f"  Celery worker 'Unrecoverable error' lines: {len(unrecoverable)}")
         for line in unrecoverable[:2]:
             print(f"    {line[:200]}")
+
+        print("\n=== timeline, seconds from Redis's return (the stack's log as it arrived) ===")
+        shown = 0
+        for at, text in zip(stack.lines.times, stack.lines, strict=True):
+            if at >= down - 0.5 and any(mark in text for mark in TIMELINE) and shown < 40:
+                shown += 1
+                print(f"  {at - up:+6.1f} s  {text.strip()[:170]}")
 
         acknowledged = sum(1 for r in records if r[1] == "judgment" and r[2] == 201)
         stored = Judgment.objects.filter(batch__in=batches).count()

@@ -20,6 +20,8 @@ through four phases of --seconds each (default 20):
    body, a 3 MiB upload against UPLOAD_MAX_BYTES = 1 MiB, a 2^70 id in a path, and wrong passwords to
    /api/v1/auth/token (throttled to 429 with Retry-After);
 4. both: the account creation and the fuzzer together, as the issue's proof states it.
+(--phases also offers fuzzer-no-passwords: the fuzzer without the wrong passwords, to tell the cost
+of the password hashing that a login attempt does until the throttle stops it from the rest.)
 
 The disturbance starts 2 s before the phase's honest window and stops after it. Prints, per phase,
 claim, submit and claim + submit p50/p95/p99 and errors, the ratio of each phase's p99 against the
@@ -47,6 +49,8 @@ from bench import stack_load  # noqa: E402
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/evals_qa_hostile_bench"
 UPLOAD_LIMIT = 1024 * 1024  # UPLOAD_MAX_BYTES of the stack under test
 PHASES = ("baseline", "accounts", "fuzzer", "both")
+# Not run by default: the fuzzer without its wrong passwords, to see what the password hashing costs.
+EXTRA_PHASES = ("fuzzer-no-passwords",)
 
 
 def nested(depth: int) -> bytes:
@@ -81,8 +85,8 @@ def hostile_requests(ctx: dict) -> list[tuple]:
 
 def fuzzer(args) -> dict:
     """--fuzzers threads cycling through hostile_requests until the wall-clock `until`."""
-    port, ctx, threads, until, seed = args
-    catalogue = hostile_requests(ctx)
+    port, ctx, threads, until, seed, passwords = args
+    catalogue = [r for r in hostile_requests(ctx) if passwords or r[0] != "wrong password"]
     statuses: Counter = Counter()
     retry_after, server_errors, lock = 0, [], threading.Lock()
     seconds: list[float] = []
@@ -176,7 +180,7 @@ def main():
     parser.add_argument("--web", type=int, default=3, help="gunicorn worker processes.")
     parser.add_argument("--items", type=int, default=3000)
     parser.add_argument("--k", type=int, default=3)
-    parser.add_argument("--phases", default=",".join(PHASES), help="Which phases to run (baseline always runs first).")
+    parser.add_argument("--phases", default=",".join(PHASES), help="Which phases to run, of " + ", ".join(PHASES + EXTRA_PHASES) + " (baseline always runs first).")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12", help="Broker and cache (flushed).")
     args = parser.parse_args()
 
@@ -205,15 +209,16 @@ def main():
         results = {}
         ctx = mp.get_context("fork")
         with ctx.Pool(3) as pool:
-            phases = ["baseline"] + [p for p in args.phases.split(",") if p in PHASES and p != "baseline"]
+            phases = ["baseline"] + [p for p in args.phases.split(",") if p in PHASES + EXTRA_PHASES and p != "baseline"]
             for phase in phases:
                 start = time.time() + 2.0  # the disturbance is in full swing before the honest window
                 end = start + args.seconds
                 side = []
                 if phase in ("accounts", "both"):
                     side.append(("accounts", pool.apply_async(account_maker, ((port, seeded["makers"], end),))))
-                if phase in ("fuzzer", "both"):
-                    side.append(("fuzzer", pool.apply_async(fuzzer, ((port, seeded["ctx"], args.fuzzers, end, 1),))))
+                if phase in ("fuzzer", "both", "fuzzer-no-passwords"):
+                    fuzz = (port, seeded["ctx"], args.fuzzers, end, 1, phase != "fuzzer-no-passwords")
+                    side.append(("fuzzer", pool.apply_async(fuzzer, (fuzz,))))
                 if side:
                     time.sleep(max(0.0, start - time.time()))
                 else:

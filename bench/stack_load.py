@@ -117,13 +117,27 @@ def line(name: str, s: dict) -> str:
     return f"  {name:<14} n {s['n']:5d}  p50 {s['p50']:7.1f} ms  p95 {s['p95']:7.1f} ms  p99 {s['p99']:7.1f} ms  {errors}"
 
 
+class TimedLines(list):
+    """The stack's output lines, with the wall-clock time each arrived in `times`."""
+
+    def __init__(self, lines):
+        super().__init__(lines)
+        self.times = [time.time()] * len(lines)
+
+    def append(self, line):
+        self.times.append(time.time())
+        super().append(line)
+
+
 def start_stack(db_url: str, broker_url: str, env: dict, *args: str, web: int = 3):
     """manage.py serve as the fault tests run it (a free port, DEBUG=0, production settings), with
-    `env` added to its environment; returns tests.faults.stack.Serve once /healthz answers."""
+    `env` added to its environment; returns tests.faults.stack.Serve once /healthz answers. Its
+    `lines` (serve's output and its children's, unbuffered) carry their arrival times."""
     from tests.faults.stack import Serve
 
     os.environ.update(env)
     stack = Serve(db_url, broker_url, *args, web=web)
+    stack.lines = TimedLines(stack.lines)
     stack.wait_ready(timeout=240)
     return stack
 
