@@ -188,7 +188,8 @@ def main():
         print("\n=== timeline, seconds from Redis's return (the stack's log as it arrived) ===")
         shown = 0
         for at, text in zip(stack.lines.times, stack.lines, strict=True):
-            if at >= down - 0.5 and any(mark in text for mark in TIMELINE) and shown < 40:
+            banner = text.lstrip().startswith(". ")  # the worker's list of its tasks as it starts
+            if at >= down - 0.5 and not banner and any(mark in text for mark in TIMELINE) and shown < 40:
                 shown += 1
                 print(f"  {at - up:+6.1f} s  {text.strip()[:170]}")
 
