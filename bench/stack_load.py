@@ -138,7 +138,11 @@ def start_stack(db_url: str, broker_url: str, env: dict, *args: str, web: int = 
     os.environ.update(env)
     stack = Serve(db_url, broker_url, *args, web=web)
     stack.lines = TimedLines(stack.lines)
-    stack.wait_ready(timeout=240)
+    try:
+        stack.wait_ready(timeout=240)
+    except BaseException:
+        stack.stop()  # never leave a half-started stack behind
+        raise
     return stack
 
 
