@@ -31,7 +31,7 @@ from generation.models import Dataset, Example
 from qa.bounds import ID
 from qa.errors import ApplicationError, Conflict, NotAllowed
 from qa.hashers import GeneratedPasswordHasher
-from qa.rawsql import aware, db_datetime, json_value
+from qa.rawsql import advisory_xact_lock, aware, db_datetime, json_value
 from qa.roles import WORKER, is_researcher, role_group, user_add_role
 
 log = logging.getLogger(__name__)
@@ -551,6 +551,9 @@ def workers_bulk_create(*, created_by, count: int | None = None, usernames: list
         raise ApplicationError("Give either count or usernames.")
     if count is not None:
         bounds.WORKER_COUNT.check("count", count)
+        # Two researchers asking for names at once would pick the same free range: take turns until
+        # commit (SQLite's IMMEDIATE transactions take turns already).
+        advisory_xact_lock("annotation.workers_bulk_create")
         cleaned = accounts.usernames_next(prefix="worker", count=count)
     else:
         cleaned = [accounts.username_clean(raw, field="usernames") for raw in usernames if str(raw or "").strip()]

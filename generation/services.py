@@ -22,6 +22,7 @@ from django.utils.text import get_valid_filename
 from generation import release, sources
 from generation.models import RECORD_FIELDS, Collection, Dataset, Example, ImportJob, Origin
 from qa.errors import ApplicationError
+from qa.rawsql import advisory_xact_lock
 from qa.work import jobs_heal, send_on_commit
 
 Progress = Callable[[int, int], None]
@@ -345,13 +346,8 @@ def _recognised(provenance: dict, collection, origin) -> dict:
 
 def _lock_source(source_file: str) -> None:
     """Serialise imports of one file until the end of the transaction. Without it, two imports of
-    a new file could both find no dataset and make two (the second under slug-2). SQLite's
-    IMMEDIATE transactions serialise writers already."""
-    if connection.vendor != "postgresql":
-        return
-    key = int.from_bytes(hashlib.sha256(source_file.encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    a new file could both find no dataset and make two (the second under slug-2)."""
+    advisory_xact_lock(source_file)
 
 
 def _free_slug(base: str) -> str:

@@ -198,3 +198,31 @@ def test_participants_judging_in_parallel_tabs_give_exactly_their_quota(research
     assert errors == []
     for w in crowd:
         assert Judgment.objects.filter(worker=w, batch=batch).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_researchers_creating_accounts_by_count_at_once_both_get_their_accounts(researcher, other_researcher):
+    """Both would pick the same free names (worker1, worker2, ...): they take turns instead of one
+    of them getting a 409 or a 400 naming accounts it never asked for."""
+    from django.contrib.auth import get_user_model
+
+    results, barrier = {}, threading.Barrier(2)
+
+    def create(owner):
+        try:
+            barrier.wait(5)
+            results[owner.username] = services.workers_bulk_create(created_by=owner, count=40)
+        except ApplicationError as exc:
+            results[owner.username] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(owner,)) for owner in (researcher, other_researcher)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(made, list) and len(made) == 40 for made in results.values()), results
+    names = [a["username"] for made in results.values() for a in made]
+    assert len(set(names)) == 80
+    assert get_user_model().objects.filter(username__in=names).count() == 80
