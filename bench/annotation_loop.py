@@ -284,7 +284,9 @@ def open_loop(args):
     step = _step(loop)
     stats = {"next": [], "judgment": [], "errors": [], "ok": 0, "late": 0}
     lock = threading.Lock()
-    free = queue.Queue()
+    # Last in, first out: the account that just finished takes the next arrival, as a worker who keeps
+    # labelling would (the one-request loop then claims only for the few accounts it ever needs).
+    free = queue.LifoQueue()
     for i, token in enumerate(tokens):
         free.put((Client(port, token), random.Random(seed * 1000 + i), {}))
     arrivals = queue.Queue()
@@ -467,7 +469,9 @@ def run_server(kind, args, counts, researcher, tokens, loops):
                 time.sleep(0.1)
         # Warm every gunicorn worker (Django loads the URLconf and the API modules on the first
         # request a process serves): batch 0 does not exist, so each call is a cheap 204.
+        # On a loaded machine a worker's first request can take long: wait for it, not the load's timeout.
         warm = Client(args.port, tokens[0])
+        warm.conn.timeout = 300
         for _ in range(20 * args.web):
             warm.post("/api/v1/assignments/next", {"batch": 0})
         print(f"\n=== server: {kind} ({app}{', through manage.py serve' if kind == 'service' and args.stack else ''}) ===")
