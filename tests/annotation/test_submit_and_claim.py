@@ -1,8 +1,10 @@
 """One round trip per judgment: a submit with "next": true also hands out the worker's next item."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from annotation import services
@@ -156,6 +158,36 @@ def test_a_replay_racing_another_replay_hands_out_the_lease_stored_first(researc
     result = submit(w, first)
     assert (result.next.pk, result.next_status) == (rival.pk, services.NEXT_CLAIMED)
     assert live(w) == [rival.pk]  # the racing claim's lease was rolled back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_replays_of_the_combined_request_hand_out_one_item(researcher):
+    # A flaky connection or a double Enter: eight copies of one request (same key) at the same moment,
+    # each with its own database connection. One judgment, one lease handed out, the same in every answer.
+    batch = running_batch(researcher, [persona_dataset(rows=10)], overlap=1)
+    (w,) = workers(1)
+    first = services.assignment_claim_next(worker=w, batch=batch)
+    results, barrier = [], threading.Barrier(8)
+
+    def replay():
+        try:
+            barrier.wait(5)
+            result = submit(w, first, key="same")
+            results.append((result.judgment.pk, result.next.pk if result.next else None, result.next_status))
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            results.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=replay) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (judgment,) = Judgment.objects.filter(worker=w)
+    assert judgment.next_assignment_id is not None
+    assert results == [(judgment.pk, judgment.next_assignment_id, services.NEXT_CLAIMED)] * 8
+    assert live(w) == [judgment.next_assignment_id]
 
 
 def test_submit_and_claim_take_a_handful_of_queries(researcher, django_assert_num_queries):
