@@ -9,7 +9,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -305,6 +311,23 @@ class JudgmentOutputSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
+class JudgmentWithNextSerializer(serializers.Serializer):
+    judgment = JudgmentOutputSerializer()
+    next = AssignmentOutputSerializer(
+        allow_null=True,
+        help_text="The worker's next item, handed out with this judgment (at most two live leases: with "
+        "one item already fetched ahead, this is the one after it). null when next_status is not 'claimed'.",
+    )
+    next_status = serializers.ChoiceField(
+        choices=services.NEXT_STATUSES,
+        help_text="'claimed': next is the item handed out with this judgment; a replay (same idempotency_key) "
+        "gives back the same one, never a second. 'none': no work left for you now. On a replay whose item "
+        "handed out the first time is no longer yours to work on: 'submitted', 'skipped', 'expired', 'released' "
+        "(the batch was paused or cancelled) or 'closed' (the batch no longer runs); ask "
+        "POST /api/v1/assignments/next for work.",
+    )
+
+
 class JudgmentSubmitApi(APIView):
     permission_classes = [IsWorker]
 
@@ -314,13 +337,57 @@ class JudgmentSubmitApi(APIView):
         ambiguous = serializers.BooleanField()
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
         idempotency_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+        next = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Also hand out your next item in the same request: the answer is then "
+            "{judgment, next, next_status} instead of the judgment alone.",
+        )
+        batch = ID.drf(
+            required=False,
+            allow_null=True,
+            help_text="With next: the batch to continue in. Left out: the judged item's batch; null: any batch of yours.",
+        )
 
-    @extend_schema(request=JudgmentInputSerializer, responses={201: JudgmentOutputSerializer, 200: JudgmentOutputSerializer})
+    @extend_schema(
+        request=JudgmentInputSerializer,
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="JudgmentSubmitted",
+                serializers=[JudgmentOutputSerializer, JudgmentWithNextSerializer],
+                resource_type_field_name=None,
+            ),
+        },
+        description='The judgment alone; with "next": true, {judgment, next, next_status}.',
+    )
     def post(self, request, id: int):
         data = self.JudgmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        judgment = services.judgment_submit(assignment_id=id, worker=request.user, **data.validated_data)
-        return Response(JudgmentOutputSerializer(judgment).data, status=status.HTTP_201_CREATED)
+        fields = dict(data.validated_data)
+        with_next = fields.pop("next")
+        if not with_next:
+            if "batch" in fields:
+                raise ApplicationError('batch: only with "next": true', {"field": "batch"})
+            judgment = services.judgment_submit(assignment_id=id, worker=request.user, **fields)
+            return Response(JudgmentOutputSerializer(judgment).data, status=status.HTTP_201_CREATED)
+        batch_id = fields.pop("batch", services.SAME_BATCH)
+        if batch_id is None:
+            batch_id = services.ANY_BATCH
+        elif batch_id != services.SAME_BATCH and selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id) is None:
+            # Before the judgment is stored: a refused request changes nothing.
+            raise ApplicationError(f"batch: no batch {batch_id} of yours", {"field": "batch"}, status_code=404)
+        result = services.judgment_submit_and_claim(assignment_id=id, worker=request.user, next_batch=batch_id, **fields)
+        body = {
+            "judgment": result.judgment,
+            "next": services.item_payload(assignment=result.next) if result.next is not None else None,
+            "next_status": result.next_status,
+        }
+        return Response(_WITH_NEXT.to_representation(body), status=status.HTTP_201_CREATED)
+
+
+# Built once: a serializer deep-copies its declared fields on every instantiation, which for this
+# nested one cost more CPU than the claim's Python (profiled); to_representation keeps no state.
+_WITH_NEXT = JudgmentWithNextSerializer()
 
 
 class AssignmentSkipApi(APIView):

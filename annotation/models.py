@@ -149,6 +149,12 @@ class Judgment(models.Model):
     seconds = models.FloatField(help_text="Server time from claim to submit.")
     submitted_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=64, blank=True)
+    # The lease handed out with this judgment ("next": true), so that a replay of the request (same
+    # idempotency key) gives back that one, never a second. No index: nothing looks judgments up by
+    # it, and an unindexed column keeps its one UPDATE a heap-only (HOT) update on PostgreSQL.
+    next_assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["submitted_at"]

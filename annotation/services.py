@@ -13,6 +13,7 @@ import random
 import re
 import secrets
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -310,57 +311,62 @@ def assignment_claim_next(*, worker, batch: Batch | int | None = None, ahead: bo
     current one: it takes a second lease (never more than two), and asking again returns it.
     Everything happens in one transaction, with the objects item_payload needs loaded alongside."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        return _claim(cursor, worker, batch_id, ahead)
+
+
+def _claim(cursor, worker, batch_id: int | None, ahead: bool) -> Assignment | None:
+    """assignment_claim_next inside the caller's transaction."""
     now = timezone.now()
     at = db_datetime(now)
     one_batch = batch_id is not None
     scope = worker_scope(worker=worker)  # loaded with the user by token authentication
-    with transaction.atomic(durable=True), connection.cursor() as cursor:
-        cursor.execute(
-            sql.own_live_leases(one_batch),
-            [worker.pk, at, *([batch_id] if one_batch else []), *scope.sql_params(worker.pk)],
-        )
-        own = cursor.fetchall()
-        if own and (not ahead or len(own) >= MAX_AHEAD):
-            row = own[-1] if ahead else own[0]
-            return _lease(row[0], row[1], row[2], worker.pk, row[3], row[4], row[5], row[6], row[7:])
+    cursor.execute(
+        sql.own_live_leases(one_batch),
+        [worker.pk, at, *([batch_id] if one_batch else []), *scope.sql_params(worker.pk)],
+    )
+    own = cursor.fetchall()
+    if own and (not ahead or len(own) >= MAX_AHEAD):
+        row = own[-1] if ahead else own[0]
+        return _lease(row[0], row[1], row[2], worker.pk, row[3], row[4], row[5], row[6], row[7:])
 
-        gold_rate = 0.0
-        if one_batch:
-            cursor.execute(sql.BATCH_INFO, [batch_id])
-            info = cursor.fetchone()
-            if info is None or info[0] != Status.RUNNING:
-                return None
-            gold_rate, quota = info[1], info[2]
-            if quota is not None:
-                # Judgments given and leases held (the item fetched ahead too) never pass the quota.
-                if sql.POSTGRES:
-                    cursor.execute(sql.WORKER_LOCK, [worker.pk])
-                cursor.execute(sql.QUOTA_USED, [batch_id, worker.pk, batch_id, worker.pk, at])
-                if cursor.fetchone()[0] >= quota:
-                    return None
-        # Lazy reclaim: expired leases give their slots back before we look for one.
-        _expire(cursor, now, limit=100)
-
-        row = None
-        params = sql.candidate_params(worker.pk, batch_id, scope)
-        # Gold controls are mixed in at the batch's rate (only when one batch is asked for).
-        for gold in [True, False] if gold_rate > 0 and random.random() < gold_rate else [False]:
-            cursor.execute(sql.candidate(gold, one_batch), params)
-            row = cursor.fetchone()
-            if row is not None:
-                break
-        if row is None:
+    gold_rate = 0.0
+    if one_batch:
+        cursor.execute(sql.BATCH_INFO, [batch_id])
+        info = cursor.fetchone()
+        if info is None or info[0] != Status.RUNNING:
             return None
-        item_id, item_batch_id, example_id, is_gold, *payload, reclaim = row
-        expires = now + timedelta(seconds=payload[-1])
-        if reclaim:
-            cursor.execute(sql.LEASE_REACTIVATE, [at, db_datetime(expires), item_id, worker.pk])
-        else:
-            cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, db_datetime(expires)])
-        assignment_id = cursor.fetchone()[0]
-        if not is_gold:
-            cursor.execute(sql.LEASE_COUNT_UP, [item_id])
-        return _lease(assignment_id, item_id, item_batch_id, worker.pk, now, expires, example_id, is_gold, payload)
+        gold_rate, quota = info[1], info[2]
+        if quota is not None:
+            # Judgments given and leases held (the item fetched ahead too) never pass the quota.
+            if sql.POSTGRES:
+                cursor.execute(sql.WORKER_LOCK, [worker.pk])
+            cursor.execute(sql.QUOTA_USED, [batch_id, worker.pk, batch_id, worker.pk, at])
+            if cursor.fetchone()[0] >= quota:
+                return None
+    # Lazy reclaim: expired leases give their slots back before we look for one.
+    _expire(cursor, now, limit=100)
+
+    row = None
+    params = sql.candidate_params(worker.pk, batch_id, scope)
+    # Gold controls are mixed in at the batch's rate (only when one batch is asked for).
+    for gold in [True, False] if gold_rate > 0 and random.random() < gold_rate else [False]:
+        cursor.execute(sql.candidate(gold, one_batch), params)
+        row = cursor.fetchone()
+        if row is not None:
+            break
+    if row is None:
+        return None
+    item_id, item_batch_id, example_id, is_gold, *payload, reclaim = row
+    expires = now + timedelta(seconds=payload[-1])
+    if reclaim:
+        cursor.execute(sql.LEASE_REACTIVATE, [at, db_datetime(expires), item_id, worker.pk])
+    else:
+        cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, db_datetime(expires)])
+    assignment_id = cursor.fetchone()[0]
+    if not is_gold:
+        cursor.execute(sql.LEASE_COUNT_UP, [item_id])
+    return _lease(assignment_id, item_id, item_batch_id, worker.pk, now, expires, example_id, is_gold, payload)
 
 
 def _validated(fmt: str, example_fields: dict, relevance, answer, ambiguous) -> tuple[int, str, bool]:
@@ -397,6 +403,11 @@ def judgment_submit(
 ) -> Judgment:
     """Accept the worker's judgment on their assignment. The same idempotency key gives back the
     same judgment; an expired lease whose slot another worker took meanwhile is refused (409)."""
+    return _submitted(assignment_id, worker, relevance, answer, ambiguous, comment, idempotency_key)[0]
+
+
+def _submitted(assignment_id, worker, relevance, answer, ambiguous, comment, idempotency_key) -> tuple[Judgment, bool]:
+    """judgment_submit's work: the judgment, and whether this call stored it (False: a replay)."""
     key = (idempotency_key or "")[:64]
     if not ID.low <= assignment_id <= ID.high:  # raw SQL below: an id beyond the column never reaches it
         raise ApplicationError("No such assignment of yours.", status_code=404)
@@ -417,7 +428,7 @@ def _unique_violation(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(exc)  # SQLite names the kind of constraint
 
 
-def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> Judgment:
+def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, comment, key) -> tuple[Judgment, bool]:
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         cursor.execute(sql.SUBMIT_LEASES_LOCK, [worker.pk, assignment_id, assignment_id])
         cursor.execute(sql.SUBMIT_LOCK, [assignment_id, worker.pk, *worker_scope(worker=worker).sql_params(worker.pk)])
@@ -429,7 +440,7 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
         if status == Assignment.Status.SUBMITTED:
             judgment = Judgment.objects.get(assignment_id=assignment_id)
             if key and judgment.idempotency_key == key:
-                return judgment
+                return judgment, False
             raise Conflict("You already judged this item.", {"judgment": judgment.pk})
         if batch_status == Status.COMPLETED:
             raise Conflict(
@@ -484,7 +495,88 @@ def _judgment_submit(assignment_id, worker, relevance, answer, ambiguous, commen
             cursor.execute(sql.BATCH_LOCK, [batch_id])
             cursor.execute(sql.BATCH_COMPLETE, [at, batch_id, batch_id, overlap])
         transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch_id))
-    return judgment
+    return judgment, True
+
+
+# --- one round trip per judgment ------------------------------------------------------------------
+
+SAME_BATCH, ANY_BATCH = "same", "any"
+# What next_status says about "next" in judgment_submit_and_claim's answer.
+NEXT_CLAIMED = "claimed"  # next is the lease handed out with this judgment (on a replay: the same one)
+NEXT_NONE = "none"  # no work left for this worker now: next is null
+NEXT_CLOSED = "closed"  # replay: the lease handed out first is in a batch that no longer runs
+# Replay: the lease handed out the first time is no longer live; next is null, ask for work anew.
+NEXT_GONE = ("submitted", "skipped", "expired", "released", NEXT_CLOSED)
+NEXT_STATUSES = (NEXT_CLAIMED, NEXT_NONE, *NEXT_GONE)
+
+
+@dataclass(frozen=True)
+class JudgedAndNext:
+    judgment: Judgment
+    next: Assignment | None
+    next_status: str
+
+
+class _ReplayRaced(Exception):
+    """A concurrent replay of the same request stored its lease first: ours is rolled back."""
+
+
+def judgment_submit_and_claim(
+    *,
+    assignment_id: int,
+    worker,
+    relevance,
+    answer,
+    ambiguous,
+    comment: str = "",
+    idempotency_key: str | None = None,
+    next_batch: int | str = SAME_BATCH,
+) -> JudgedAndNext:
+    """judgment_submit, then, once the judgment has committed (a failed claim never loses it), the
+    worker's next item in a transaction of its own: assignment_claim_next(ahead=True) in next_batch
+    (SAME_BATCH: the judged assignment's; ANY_BATCH: every batch the worker may work in; or an id),
+    so with entitlement, quota and fetch-ahead rules unchanged. ahead=True because a page that keeps
+    one item fetched ahead already holds the item it shows next; a client that fetches nothing ahead
+    holds no lease after this submit and gets a fresh one all the same. Never more than two live leases.
+
+    The lease handed out is stored on the judgment: a replay (same idempotency key) gives back the
+    same judgment and that same lease, never a second one. If it is no longer live, next is None
+    and next_status says why (NEXT_GONE); if the first request handed none out, the replay claims."""
+    judgment, stored_now = _submitted(assignment_id, worker, relevance, answer, ambiguous, comment, idempotency_key)
+    if not stored_now and judgment.next_assignment_id is not None:
+        return _handed_before(judgment, worker)
+    batch_id = judgment.batch_id if next_batch == SAME_BATCH else None if next_batch == ANY_BATCH else next_batch
+    try:
+        with transaction.atomic(durable=True), connection.cursor() as cursor:
+            assignment = _claim(cursor, worker, batch_id, ahead=True)
+            if assignment is None:
+                return JudgedAndNext(judgment, None, NEXT_NONE)
+            cursor.execute(sql.JUDGMENT_NEXT_SET, [assignment.pk, judgment.pk])
+            if cursor.rowcount == 0:
+                raise _ReplayRaced
+            return JudgedAndNext(judgment, assignment, NEXT_CLAIMED)
+    except _ReplayRaced:
+        judgment.next_assignment_id = Judgment.objects.values_list("next_assignment_id", flat=True).get(pk=judgment.pk)
+        return _handed_before(judgment, worker)
+
+
+def _handed_before(judgment: Judgment, worker) -> JudgedAndNext:
+    """A replay: the lease handed out with this judgment the first time, if it is still live."""
+    assignment = (
+        Assignment.objects.select_related("item__example__dataset", "batch")
+        .filter(pk=judgment.next_assignment_id, worker=worker)
+        .first()
+    )
+    if assignment is None:  # deleted with its batch
+        return JudgedAndNext(judgment, None, NEXT_NONE)
+    status = assignment.status
+    if status == LIVE and assignment.batch.status != Status.RUNNING:
+        status = NEXT_CLOSED
+    elif status == LIVE and assignment.expires_at <= timezone.now():
+        status = Assignment.Status.EXPIRED
+    if status != LIVE:
+        return JudgedAndNext(judgment, None, str(status))
+    return JudgedAndNext(judgment, assignment, NEXT_CLAIMED)
 
 
 def assignment_skip(*, assignment_id: int, worker) -> None:

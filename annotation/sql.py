@@ -190,3 +190,10 @@ BATCH_COMPLETE = (
     f"UPDATE {BATCH} SET status = '{COMPLETED}', completed_at = %s WHERE id = %s AND status = '{RUNNING}' "
     f"AND NOT EXISTS (SELECT 1 FROM {ITEM} o WHERE o.batch_id = %s AND NOT o.is_gold AND o.judgment_count < %s)"
 )
+
+# --- submit and claim in one request ("next": true) -----------------------------------------------
+
+# After the claim, in its transaction: the lease handed out is stored on the judgment, unless one
+# already is (a replay of the same request raced this one: the caller then rolls its claim back and
+# hands out the stored one). Params: assignment, judgment.
+JUDGMENT_NEXT_SET = f"UPDATE {JUDGMENT} SET next_assignment_id = %s WHERE id = %s AND next_assignment_id IS NULL"

@@ -1,6 +1,6 @@
 """Drive the annotation loop over HTTP as in production and check the invariants afterwards.
 
-    .venv/bin/python bench/annotation_loop.py            # capacity at N = 1, 10, 50 and latency at 60/s
+    .venv/bin/python bench/annotation_loop.py            # capacity at N = 1, 10, 50, 200 and latency at 60/s
 
 Starts gunicorn (deploy/gunicorn.conf.py) on PostgreSQL (DATABASE_URL, default a database of its
 own, dropped and created, whose name must contain "bench") with a Redis broker, creates a batch
@@ -8,8 +8,7 @@ own, dropped and created, whose name must contain "bench") with a Redis broker, 
 token and keep-alive connection, looping claim then submit:
 - capacity: N workers with no think time for --seconds;
 - latency: a fixed arrival rate (--rate, default 60 judgments/s), each arrival one claim and one submit.
-Prints judgments per second, p50/p95/p99 per endpoint, errors, the ratio against the baseline the
-issue names (a bare two-transaction DRF loop, 190 to 240 judgments/s, measured on another machine),
+Prints judgments per second, p50/p95/p99 per endpoint, errors, CPU per judgment, the load average
 and the invariants. The load generator runs on the same machine, in --procs processes.
 
 --server reference runs the bare loop itself (bench/reference_app.py: the same two transactions
@@ -18,6 +17,14 @@ not mark batches completed, so that one invariant is skipped for it. --server bo
 reference, then the service, and prints service / reference as measured in that run:
 
     .venv/bin/python bench/annotation_loop.py --server both --rate 0
+
+Two loops drive the service, one after the other on the same server and shapes:
+- two requests per judgment: claim (POST /api/v1/assignments/next), then submit;
+- one request per judgment: submit with "next": true, which hands out the next item in its answer
+  (issue #14); a worker claims only for its first item, or after a refusal.
+The reference app has only the two-request loop. For every run the script prints the CPU per
+judgment of the web processes (gunicorn and its workers) and of the PostgreSQL backends connected
+to the bench's database, read from /proc, and the load average, since the machine may be shared.
 
 --stack runs the service through the one-command production stack (manage.py serve, what bin/serve
 runs: gunicorn with the same config, a default-queue Celery worker and beat) instead of bare gunicorn:
@@ -41,8 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/evals_qa_loop_bench"
-BROKER = "redis://127.0.0.1:6379/13"
-BASELINE = (190, 240)
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")  # flushed before and after
+LOOPS = {"two": "two requests per judgment (claim, submit)", "one": 'one request per judgment (submit with "next": true)'}
 
 
 def fresh_database(url: str) -> None:
@@ -159,18 +166,101 @@ def _one(client, batch_id, rng, stats):
     return True
 
 
+def _one_combined(client, batch_id, rng, stats, state):
+    """One judgment in one request: submit the item on hand with "next": true, keep what it hands out.
+    Claims only when the worker holds nothing yet (its first item, or after a refusal)."""
+    assignment = state.get("current")
+    if assignment is None:
+        status, data, seconds = client.post("/api/v1/assignments/next", {"batch": batch_id})
+        stats["next"].append(seconds)
+        if status == 204:
+            return False
+        if status != 200:
+            stats["errors"].append(f"next {status} {data[:100]!r}")
+            return True
+        assignment = json.loads(data)
+    body = {"relevance": rng.randint(1, 5), "answer": rng.choice(assignment["choices"]), "ambiguous": rng.random() < 0.1,
+            "idempotency_key": f"{assignment['id']}-{rng.random()}", "next": True}  # fmt: skip
+    status, data, seconds = client.post(f"/api/v1/assignments/{assignment['id']}/judgment", body)
+    stats["judgment"].append(seconds)
+    state["current"] = None
+    if status == 201:
+        stats["ok"] += 1
+        reply = json.loads(data)
+        state["current"] = reply["next"]
+        if reply["next"] is None and reply["next_status"] == "none":
+            return False  # no work left for this worker: as a 204 of the claim
+    elif status != 409:
+        stats["errors"].append(f"judgment {status} {data[:100]!r}")
+    return True
+
+
+def _step(loop):
+    if loop == "one":
+        return _one_combined
+    return lambda client, batch_id, rng, stats, state: _one(client, batch_id, rng, stats)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, from /proc (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _processes():
+    """(pid, parent pid, command line) of every process."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        yield int(name), ppid, cmdline
+
+
+def cpu_snapshot(server_pid: int, database: str) -> dict:
+    """CPU seconds so far of the server's process tree ("web") and, per backend, of the PostgreSQL
+    backends connected to the bench's database ("db", keyed by pid)."""
+    procs = list(_processes())
+    tree, grew = {server_pid}, True
+    while grew:
+        grew = False
+        for pid, ppid, _ in procs:
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    backends = {pid: _cpu_seconds(pid) for pid, _, cmd in procs if cmd.startswith("postgres:") and f" {database} " in cmd}
+    return {"web": sum(_cpu_seconds(pid) for pid in tree), "db": backends}
+
+
+def cpu_used(before: dict, after: dict) -> tuple[float, float]:
+    """Web and database CPU seconds between two snapshots (backends opened meanwhile count from 0)."""
+    db = sum(seconds - before["db"].get(pid, 0.0) for pid, seconds in after["db"].items())
+    return after["web"] - before["web"], db
+
+
 def closed_loop(args):
-    port, tokens, batch_id, seconds, seed = args
+    port, tokens, batch_id, seconds, seed, loop = args
     import threading
 
     stats = {"next": [], "judgment": [], "errors": [], "ok": 0}
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
+    step = _step(loop)
+
     def run(token, i):
-        client, rng = Client(port, token), random.Random(seed * 1000 + i)
+        client, rng, state = Client(port, token), random.Random(seed * 1000 + i), {}
         mine = {"next": [], "judgment": [], "errors": [], "ok": 0}
-        while time.perf_counter() < deadline and _one(client, batch_id, rng, mine):
+        while time.perf_counter() < deadline and step(client, batch_id, rng, mine, state):
             pass
         with lock:
             for key in ("next", "judgment", "errors"):
@@ -187,15 +277,18 @@ def closed_loop(args):
 
 def open_loop(args):
     """Arrivals at a fixed rate; each arrival takes a free worker account and does claim + submit."""
-    port, tokens, batch_id, seconds, rate, seed = args
+    port, tokens, batch_id, seconds, rate, seed, loop = args
     import queue
     import threading
 
+    step = _step(loop)
     stats = {"next": [], "judgment": [], "errors": [], "ok": 0, "late": 0}
     lock = threading.Lock()
-    free = queue.Queue()
+    # Last in, first out: the account that just finished takes the next arrival, as a worker who keeps
+    # labelling would (the one-request loop then claims only for the few accounts it ever needs).
+    free = queue.LifoQueue()
     for i, token in enumerate(tokens):
-        free.put((Client(port, token), random.Random(seed * 1000 + i)))
+        free.put((Client(port, token), random.Random(seed * 1000 + i), {}))
     arrivals = queue.Queue()
 
     def serve():
@@ -203,10 +296,10 @@ def open_loop(args):
             due = arrivals.get()
             if due is None:
                 return
-            client, rng = free.get()
+            client, rng, state = free.get()
             mine = {"next": [], "judgment": [], "errors": [], "ok": 0}
-            _one(client, batch_id, rng, mine)
-            free.put((client, rng))
+            step(client, batch_id, rng, mine, state)
+            free.put((client, rng, state))
             with lock:
                 for key in ("next", "judgment", "errors"):
                     stats[key].extend(mine[key])
@@ -250,6 +343,15 @@ def merge(parts):
     return total
 
 
+def _print_latencies(loop, total):
+    if loop == "one":
+        print(f"  submit + next {percentiles(total['judgment'])}")
+        print(f"  claim (first item only, {len(total['next'])} requests) {percentiles(total['next'])}")
+    else:
+        print(f"  claim    {percentiles(total['next'])}")
+        print(f"  submit   {percentiles(total['judgment'])}")
+
+
 def check_invariants(batch, batch_status: bool = True) -> list[str]:
     """Counters equal rows, at most k judgments per item, no (item, worker) pair twice, and with
     batch_status the batch is completed exactly when every item is (not the reference app's job)."""
@@ -286,7 +388,9 @@ def main():
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--workers", default="1,10,50", help="Closed-loop worker counts.")
+    parser.add_argument("--workers", default="1,10,50,200", help="Closed-loop worker counts.")
+    parser.add_argument("--loops", default="two,one",
+                        help="The service's loops: two (claim, then submit) and/or one (submit with next: true).")  # fmt: skip
     parser.add_argument("--rate", type=float, default=60, help="Open-loop arrivals per second (0 to skip).")
     parser.add_argument("--procs", type=int, default=2, help="Load-generator processes.")
     parser.add_argument("--web", type=int, default=3, help="gunicorn worker processes.")
@@ -306,22 +410,28 @@ def main():
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; gunicorn {args.web} workers; "
           f"load generator {args.procs} processes on the same machine; {args.items} items, k = {args.k}")  # fmt: skip
     servers = ["reference", "service"] if args.server == "both" else [args.server]
+    loops = [loop for loop in args.loops.split(",") if loop]
+    if not set(loops) <= set(LOOPS):
+        sys.exit(f"--loops: {args.loops!r}; choose from {', '.join(LOOPS)}")
     measured = {}
     for kind in servers:
-        measured[kind] = run_server(
-            kind, args, counts, researcher, tokens, measured_reference=measured.get("reference")
-        )
-    if args.server == "both":
-        print("\nservice / reference, measured in this run on this machine:")
-        for n in counts:
-            service, reference = measured["service"][n], measured["reference"][n]
-            print(
-                f"  closed N = {n:3d}: service {service:7.1f}, reference {reference:7.1f} judgments/s, ratio {service / reference:.2f}"
-            )
+        measured.update(run_server(kind, args, counts, researcher, tokens, loops=["two"] if kind == "reference" else loops))
+    print("\nsummary (judgments/s, closed loop; CPU per judgment: web processes + PostgreSQL backends):")
+    for n in counts:
+        reference = measured.get(("reference", "two", n))
+        for key in [("reference", "two"), *(("service", loop) for loop in loops)]:
+            got = measured.get((*key, n))
+            if got is None:
+                continue
+            ratio = f", {got['rate'] / reference['rate']:.2f}x the reference" if reference and key[0] == "service" else ""
+            print(f"  N = {n:3d} {key[0]:9s} {key[1]}-request loop: {got['rate']:7.1f}{ratio}; "
+                  f"CPU {got['web_ms']:.1f} + {got['db_ms']:.1f} ms; load {got['load']}")  # fmt: skip
 
 
-def run_server(kind, args, counts, researcher, tokens, measured_reference):
-    """Start gunicorn on `kind` (service or reference), run every load shape, stop it; closed-loop rates by N."""
+def run_server(kind, args, counts, researcher, tokens, loops):
+    """Start gunicorn on `kind` (service or reference), run every load shape with each loop, stop it.
+    Returns {(kind, loop, N): {rate, web_ms, db_ms, load}} of the closed-loop runs."""
+    import dj_database_url
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
@@ -336,6 +446,7 @@ def run_server(kind, args, counts, researcher, tokens, measured_reference):
     else:
         command = [sys.executable, "-m", "gunicorn", app, "-c", "deploy/gunicorn.conf.py"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
+    database = dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"]
     rates = {}
     try:
         if kind == "service" and args.stack:
@@ -358,7 +469,9 @@ def run_server(kind, args, counts, researcher, tokens, measured_reference):
                 time.sleep(0.1)
         # Warm every gunicorn worker (Django loads the URLconf and the API modules on the first
         # request a process serves): batch 0 does not exist, so each call is a cheap 204.
+        # On a loaded machine a worker's first request can take long: wait for it, not the load's timeout.
         warm = Client(args.port, tokens[0])
+        warm.conn.timeout = 300
         for _ in range(20 * args.web):
             warm.post("/api/v1/assignments/next", {"batch": 0})
         print(f"\n=== server: {kind} ({app}{', through manage.py serve' if kind == 'service' and args.stack else ''}) ===")
@@ -368,48 +481,54 @@ def run_server(kind, args, counts, researcher, tokens, measured_reference):
             )
         with mp.Pool(args.procs) as pool:
             for n in counts:
-                batch = make_batch(researcher, args.items, args.k, f"{kind}-closed-{n}")
-                shares = [tokens[i : n : args.procs] for i in range(args.procs)]
-                start = time.perf_counter()
-                parts = pool.map(
-                    closed_loop,
-                    [(args.port, s, batch.pk, args.seconds, i) for i, s in enumerate(shares) if s],
-                )
-                elapsed = time.perf_counter() - start
-                total = merge(parts)
-                rate = rates[n] = total["ok"] / elapsed
-                problems = check_invariants(batch, batch_status=kind == "service")
-                if kind == "reference":
-                    ratio = "reference server (the bare loop itself)"
-                else:
-                    ratio = f"service: ratio to the bare loop's figure from another machine {rate / BASELINE[0]:.2f}-{rate / BASELINE[1]:.2f}"
-                    if measured_reference:
-                        ratio += f", to the reference measured here {rate / measured_reference[n]:.2f}"
-                print(f"\nclosed loop, N = {n}: {rate:7.1f} judgments/s  ({total['ok']} in {elapsed:.1f} s), errors {len(total['errors'])}, "
-                      f"{ratio}")  # fmt: skip
-                print(f"  claim    {percentiles(total['next'])}")
-                print(f"  submit   {percentiles(total['judgment'])}")
-                print(f"  invariants: {'intact' if not problems else problems[:5]}")
-                for e in total["errors"][:3]:
-                    print("  error:", e)
+                for loop in loops:
+                    batch = make_batch(researcher, args.items, args.k, f"{kind}-{loop}-closed-{n}")
+                    shares = [tokens[i : n : args.procs] for i in range(args.procs)]
+                    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+                    cpu = cpu_snapshot(server.pid, database)
+                    start = time.perf_counter()
+                    parts = pool.map(
+                        closed_loop,
+                        [(args.port, s, batch.pk, args.seconds, i, loop) for i, s in enumerate(shares) if s],
+                    )
+                    elapsed = time.perf_counter() - start
+                    web, db = cpu_used(cpu, cpu_snapshot(server.pid, database))
+                    total = merge(parts)
+                    ok = max(total["ok"], 1)
+                    got = rates[(kind, loop, n)] = {
+                        "rate": total["ok"] / elapsed, "web_ms": 1000 * web / ok, "db_ms": 1000 * db / ok, "load": load,
+                    }  # fmt: skip
+                    problems = check_invariants(batch, batch_status=kind == "service")
+                    print(f"\nclosed loop, N = {n}, {kind}, {LOOPS[loop]}: {got['rate']:7.1f} judgments/s "
+                          f"({total['ok']} in {elapsed:.1f} s), errors {len(total['errors'])}; CPU per judgment: "
+                          f"web {got['web_ms']:.1f} ms, PostgreSQL {got['db_ms']:.1f} ms; load average before {load}")  # fmt: skip
+                    _print_latencies(loop, total)
+                    print(f"  invariants: {'intact' if not problems else problems[:5]}")
+                    for e in total["errors"][:3]:
+                        print("  error:", e)
             if args.rate > 0:
-                batch = make_batch(researcher, args.items, args.k, f"{kind}-open")
-                shares = [tokens[i :: args.procs] for i in range(args.procs)]
-                parts = pool.map(
-                    open_loop,
-                    [
-                        (args.port, s, batch.pk, args.seconds, args.rate / args.procs, i)
-                        for i, s in enumerate(shares)
-                    ],
-                )
-                total = merge(parts)
-                elapsed = max(p["elapsed"] for p in parts)
-                problems = check_invariants(batch, batch_status=kind == "service")
-                print(f"\nopen loop at {args.rate:.0f} arrivals/s ({kind}): {total['ok'] / elapsed:6.1f} judgments/s, errors {len(total['errors'])}, "
-                      f"late arrivals {sum(p['late'] for p in parts)}")  # fmt: skip
-                print(f"  claim    {percentiles(total['next'])}")
-                print(f"  submit   {percentiles(total['judgment'])}")
-                print(f"  invariants: {'intact' if not problems else problems[:5]}")
+                for loop in loops:
+                    batch = make_batch(researcher, args.items, args.k, f"{kind}-{loop}-open")
+                    shares = [tokens[i :: args.procs] for i in range(args.procs)]
+                    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+                    cpu = cpu_snapshot(server.pid, database)
+                    parts = pool.map(
+                        open_loop,
+                        [
+                            (args.port, s, batch.pk, args.seconds, args.rate / args.procs, i, loop)
+                            for i, s in enumerate(shares)
+                        ],
+                    )
+                    web, db = cpu_used(cpu, cpu_snapshot(server.pid, database))
+                    total = merge(parts)
+                    elapsed = max(p["elapsed"] for p in parts)
+                    ok = max(total["ok"], 1)
+                    problems = check_invariants(batch, batch_status=kind == "service")
+                    print(f"\nopen loop at {args.rate:.0f} arrivals/s ({kind}, {LOOPS[loop]}): {total['ok'] / elapsed:6.1f} judgments/s, "
+                          f"errors {len(total['errors'])}, late arrivals {sum(p['late'] for p in parts)}; CPU per judgment: "
+                          f"web {1000 * web / ok:.1f} ms, PostgreSQL {1000 * db / ok:.1f} ms; load average before {load}")  # fmt: skip
+                    _print_latencies(loop, total)
+                    print(f"  invariants: {'intact' if not problems else problems[:5]}")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

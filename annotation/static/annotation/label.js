@@ -2,8 +2,11 @@
 // Talks to the JSON API: POST /api/v1/assignments/next, .../{id}/judgment, .../{id}/skip.
 //
 // Fetch-ahead: the engine lets a worker hold two leases (the item on screen and the next one), so
-// right after an item appears we claim the following one with {ahead: true}. Submitting then shows
-// the prefetched item at once; the server starts its clock at that submit, not at the prefetch.
+// right after the first item appears we claim the following one with {ahead: true}. Submitting then
+// shows the prefetched item at once; the server starts its clock at that submit, not at the prefetch.
+// One round trip per judgment: each submit says {next: true}, and the server hands out the item after
+// the prefetched one in the same response, which becomes the new item fetched ahead. So in steady
+// state a judgment costs one request, and on a slow network the next item is already on screen.
 (function () {
   "use strict";
   const root = document.getElementById("labeller");
@@ -157,19 +160,28 @@
     window.location.href = root.dataset.doneUrl;
   }
 
-  async function advance() {
-    let next = null, known = false;
+  const fresh = (a) => Boolean(a) && new Date(a.expires_at).getTime() > Date.now();
+
+  // handed: the answer of a submit with {next: true} ({next, next_status}), or nothing.
+  async function advance(handed) {
+    let next = null;
     if (ahead) {
       const got = await ahead;
       ahead = null;
-      if (!got.error) { next = got.a; known = true; }
+      if (!got.error) next = got.a;
     }
-    // Ask again when the prefetch failed, found nothing then (a lease may have expired since), or
-    // its own lease ran out while the worker was on the current item.
-    if (!known || !next || new Date(next.expires_at).getTime() <= Date.now()) next = await claim(false);
+    let following = handed ? handed.next : null;  // handed out with the judgment: the one after `next`
+    if (following && next && following.id === next.id) following = null;
+    // Nothing fetched ahead, the prefetch found nothing then, or its lease ran out while the worker was
+    // on the current item: the item handed out with the judgment comes next, else ask again.
+    if (!fresh(next)) {
+      next = fresh(following) ? following : await claim(false);
+      following = null;
+    }
     if (!next) return nothingLeft();
     render(next);
-    fetchAhead();
+    if (following) ahead = Promise.resolve({ a: following });
+    else if (!handed || handed.next_status !== "none") fetchAhead();  // "none": the server just said no work
   }
 
   function markInvalid(field) {
@@ -186,16 +198,19 @@
     const payload = {
       relevance: state.relevance, answer: state.answer, ambiguous: state.ambiguous,
       comment: $("comment").value, idempotency_key: state.key,  // the same key on every retry
+      next: true,  // and hand out the next item in the same response
     };
+    if (batch === null) payload.batch = null;  // continue in any batch (default: the judged item's)
     try {
       const r = await post("/api/v1/assignments/" + current.id + "/judgment", payload,
         () => say("Connection lost, retrying…", "warn"));
       if (!r.ok) throw await refusal(r);
+      const handed = await r.json().catch(() => null);
       done += 1; left -= 1;
       showProgress();
       say("Saved.", "ok");
       if (done % 10 === 0) refreshProgress();
-      await advance();
+      await advance(handed || undefined);
     } catch (e) {
       if (e.status === 409 || e.status === 404) {
         // The lease expired and the slot went to someone else, or the batch was paused or closed.
