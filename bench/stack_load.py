@@ -11,7 +11,6 @@ import json
 import os
 import random
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -21,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import annotation_loop as loop  # noqa: E402
+from tests.faults.stack import PrivateRedis  # noqa: E402,F401  (the benchmarks' broker)
 
 
 def load_average() -> str:
@@ -144,35 +144,6 @@ def start_stack(db_url: str, broker_url: str, env: dict, *args: str, web: int = 
         stack.stop()  # never leave a half-started stack behind
         raise
     return stack
-
-
-class PrivateRedis:
-    """A redis-server of our own on a free port, without persistence (stopping it loses every
-    message, the harshest case); never the machine's Redis on 6379."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 def multipart(files: dict[str, bytes], fields: dict[str, str] | None = None) -> tuple[bytes, str]:

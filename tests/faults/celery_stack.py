@@ -8,29 +8,22 @@ a worker that exits by itself, as systemd's Restart=always does in production.""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.faults.stack import PrivateRedis
 
 
 class Stack:
     def __init__(self, folder: Path, sweep_seconds: int):
         self.folder, self.sweep_seconds = folder, sweep_seconds
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.redis = None
+        self.redis = PrivateRedis()
+        self.url = self.redis.url
         self.processes: dict[str, subprocess.Popen] = {}
         self.wanted: set[str] = set()
         self.exits: list[tuple[str, int, str]] = []  # (name, exit code, last lines of its log)
@@ -48,22 +41,10 @@ class Stack:
 
     # --- Redis -----------------------------------------------------------------------------------
     def redis_start(self) -> None:
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        self.redis.start()
 
     def redis_stop(self) -> None:
-        self.redis.terminate()
-        self.redis.wait(10)
+        self.redis.stop()
 
     # --- Celery ----------------------------------------------------------------------------------
     def _command(self, name: str) -> list[str]:
@@ -123,8 +104,7 @@ class Stack:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        if self.redis and self.redis.poll() is None:
-            self.redis_stop()
+        self.redis.stop()
 
 
 def point_the_app_at(app, url: str) -> None:
