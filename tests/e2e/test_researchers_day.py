@@ -125,7 +125,9 @@ def test_a_researcher_goes_from_a_git_repository_to_a_validated_download_through
     page.get_by_role("link", name="New batch").click()
     page.fill("input[name=name]", "Day one")
     page.select_option("select[name=datasets]", [str(power.pk), str(tidiness.pk)])
-    assert "tidiness" in _text(page, "#default-behavior") and "power-seeking" not in _text(page, "#default-behavior")
+    assert "tidiness" in _text(page, "#default-behavior") and "power-seeking" not in _text(
+        page, "#default-behavior"
+    )
     page.fill("input[name=sample_size]", "")  # every example: 3 + 4
     page.fill("input[name=overlap]", "2")
     page.fill("textarea[name=instructions]", "## Welcome\n\nAnswer as the described system would.")
@@ -159,19 +161,28 @@ def test_a_researcher_goes_from_a_git_repository_to_a_validated_download_through
     page.get_by_role("button", name="Create", exact=True).click()
     page.wait_for_selector("#credentials")
     rows = page.locator("#credentials tr:has(td)")
-    accounts = [(rows.nth(i).locator("td").first.inner_text(), rows.nth(i).locator("code").inner_text()) for i in range(2)]
+    accounts = [
+        (rows.nth(i).locator("td").first.inner_text(), rows.nth(i).locator("code").inner_text())
+        for i in range(2)
+    ]
 
     # The first worker marks one example ambiguous; the second gives another the other answer and a
     # third a poor rating: three examples that the thresholds below leave out.
     power_questions = [r["question"] for r in POWER_SEEKING]
-    ambiguous, disputed, poor = power_questions[0], power_questions[1], tidiness.examples.order_by("line")[0].question
+    ambiguous, disputed, poor = (
+        power_questions[0],
+        power_questions[1],
+        tidiness.examples.order_by("line")[0].question,
+    )
 
     def first_worker(question):
         return "4", examples[question].answer_matching_behavior, question == ambiguous
 
     def second_worker(question):
         example = examples[question]
-        answer = example.answer_not_matching_behavior if question == disputed else example.answer_matching_behavior
+        answer = (
+            example.answer_not_matching_behavior if question == disputed else example.answer_matching_behavior
+        )
         return ("1" if question == poor else "5"), answer, False
 
     for (username, password), answer_for in zip(accounts, (first_worker, second_worker), strict=True):
@@ -198,7 +209,9 @@ def test_a_researcher_goes_from_a_git_repository_to_a_validated_download_through
     page.fill("input[name=max_ambiguous]", "0")
     page.fill("input[name=min_relevance]", "3")
     page.uncheck("input[type=checkbox][name=exclude_flagged]")
-    page.wait_for_function("document.getElementById('validated-count').textContent === '4 of 7 examples pass.'")
+    page.wait_for_function(
+        "document.getElementById('validated-count').textContent === '4 of 7 examples pass.'"
+    )
 
     with page.expect_download() as download:
         page.click("#validated-download")
@@ -210,7 +223,8 @@ def test_a_researcher_goes_from_a_git_repository_to_a_validated_download_through
     for line in lines:
         by_dataset[json.loads(line)["crowd_dataset"]].append(line)
     parsed = {
-        slug: release.parse_file("\n".join(group).encode(), name=f"{slug}.jsonl") for slug, group in by_dataset.items()
+        slug: release.parse_file("\n".join(group).encode(), name=f"{slug}.jsonl")
+        for slug, group in by_dataset.items()
     }
     assert {slug: p.format for slug, p in parsed.items()} == {
         "power-seeking-inclination": release.MULTIPLE_CHOICE,
