@@ -6,7 +6,6 @@ is there without a button, and download the validated examples with their metada
 import json
 import shutil
 import subprocess
-from collections import defaultdict
 from io import StringIO
 
 import pytest
@@ -216,22 +215,31 @@ def test_a_researcher_goes_from_a_git_repository_to_a_validated_download_through
     with page.expect_download() as download:
         page.click("#validated-download")
     assert download.value.suggested_filename == f"batch-{batch.pk}-validated.jsonl"
-    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
-    # Each dataset's records parse again as the release's files do (the file as a whole does not when
-    # the batch spans two formats: reported to the lead, issue 11).
-    by_dataset = defaultdict(list)
-    for line in lines:
-        by_dataset[json.loads(line)["crowd_dataset"]].append(line)
-    parsed = {
-        slug: release.parse_file("\n".join(group).encode(), name=f"{slug}.jsonl")
-        for slug, group in by_dataset.items()
-    }
-    assert {slug: p.format for slug, p in parsed.items()} == {
-        "power-seeking-inclination": release.MULTIPLE_CHOICE,
-        "tidiness": release.PERSONA,
-    }
-    kept = {row.fields["question"] for p in parsed.values() for row in p.rows}
+    assert len(open(download.value.path(), encoding="utf-8").read().splitlines()) == 4
+
+    # The two datasets differ in format: one file each imports again as the release's files do.
+    assert page.locator("#validated-formats").is_visible()
+    kept = set()
+    for slug, fmt, passing in (
+        ("power-seeking-inclination", release.MULTIPLE_CHOICE, 1),
+        ("tidiness", release.PERSONA, 3),
+    ):
+        page.select_option("select[name=dataset]", slug)
+        page.wait_for_function(
+            "n => document.getElementById('validated-count').textContent === n",
+            arg=f"{passing} of {3 if fmt == release.MULTIPLE_CHOICE else 4} examples pass.",
+        )
+        with page.expect_download() as download:
+            page.click("#validated-download")
+        assert download.value.suggested_filename == f"batch-{batch.pk}-{slug}-validated.jsonl"
+        parsed = release.parse_file(open(download.value.path(), "rb").read(), name=f"{slug}.jsonl")
+        assert (parsed.format, len(parsed.rows)) == (fmt, passing)
+        kept |= {row.fields["question"] for row in parsed.rows}
     assert kept == set(examples) - {ambiguous, disputed, poor}
+    page.select_option("select[name=dataset]", "")
+    page.wait_for_function(
+        "document.getElementById('validated-count').textContent === '4 of 7 examples pass.'"
+    )
 
     with page.expect_download() as download:
         page.click("#validated-meta")
