@@ -230,15 +230,20 @@ CRITERIA_PARAMETERS = [
     OpenApiParameter("complete_only", bool, description=DESCRIPTIONS["complete_only"] + " Default true."),
     OpenApiParameter("include_gold", bool, description=DESCRIPTIONS["include_gold"] + " Default false."),
     OpenApiParameter("exclude_flagged", bool, description=DESCRIPTIONS["exclude_flagged"] + " Default true."),
+    OpenApiParameter(
+        "dataset", str, description="A dataset's slug: only its examples (one file per dataset, as the release "
+        "holds them, imports again whatever the formats of the others). Default: every dataset of the subject.",
+    ),  # fmt: skip
 ]
 
 
 def _validated(request, kind: str, pk: int) -> tuple[Report, dict, dict]:
     criteria = criteria_from(request.query_params)  # a bad threshold is a 400 before any work
     report = _ready(_subject(request, kind, pk))
-    table, summary = validated_of(report=report, criteria=criteria)
+    dataset = request.query_params.get("dataset") or None
+    table, summary = validated_of(report=report, criteria=criteria, dataset=dataset)
     summary.update(
-        file=exports.export_filename(summary["subject"], "validated.jsonl"),
+        file=exports.export_filename(summary["subject"], f"{dataset}-validated.jsonl" if dataset else "validated.jsonl"),
         report_computed_at=report.computed_at.isoformat() if report.computed_at else None,
         exported_at=timezone.now().isoformat(),
     )
@@ -270,6 +275,7 @@ class ValidatedDatasetCountSerializer(serializers.Serializer):
 
 class ValidatedMetaSerializer(serializers.Serializer):
     subject = serializers.DictField(help_text="{batch, name} or {dataset, slug, reader}.")
+    dataset = serializers.CharField(allow_null=True, help_text="The one dataset exported (its slug), or null: all.")
     criteria = serializers.DictField(help_text="The thresholds applied, defaults filled in.")
     definition = serializers.DictField(child=serializers.CharField(), help_text="What each threshold means.")
     examples = serializers.IntegerField(help_text="Examples with judgments that count.")

@@ -18,6 +18,7 @@ from analysis.validation import DESCRIPTIONS, Criteria, validated_examples
 from annotation import selectors as annotation_selectors
 from annotation.models import Batch, Item, Judgment
 from generation.models import Dataset, Example
+from qa.errors import ApplicationError
 
 
 def batches_visible_to(*, user):
@@ -219,10 +220,12 @@ def _report_inputs_of(report: Report) -> ReportInputs:
     return report_inputs(batch=report.batch, dataset=report.dataset, reader=report.reader)
 
 
-def validated_of(*, report: Report, criteria: Criteria) -> tuple[dict, dict]:
+def validated_of(*, report: Report, criteria: Criteria, dataset: str | None = None) -> tuple[dict, dict]:
     """(table, summary): which examples of the report's subject pass `criteria`
     (analysis.validation), from its judgments as they stand now, and the counts and criteria
-    that the export's metadata and the report page's live count show."""
+    that the export's metadata and the report page's live count show. `dataset` (a slug of the
+    subject's) keeps that dataset's examples only: the release holds one dataset per file, so a
+    batch of several formats exports one file per dataset to import again."""
     x = _report_inputs_of(report)
     flagged_ids = {w["worker"] for w in (report.payload or {}).get("workers", []) if w.get("flags")}
     flagged = np.array([w["id"] in flagged_ids for w in x.workers], dtype=bool)
@@ -234,12 +237,25 @@ def validated_of(*, report: Report, criteria: Criteria) -> tuple[dict, dict]:
     dataset_of_example = dict(zip(x.example_ids.tolist(), x.item_dataset.tolist(), strict=True))
     slugs = [d["slug"] for d in x.datasets]
     table["dataset"] = [slugs[dataset_of_example[e]] for e in table["example"].tolist()]
+    if dataset:
+        if dataset not in slugs:
+            raise ApplicationError(
+                f"dataset: {dataset!r} is not one of this report's datasets ({', '.join(slugs)})",
+                {"field": "dataset", "allowed": slugs},
+            )
+        keep = np.array([slug == dataset for slug in table["dataset"]], dtype=bool)
+        table = {
+            key: [v for v, k in zip(values, keep.tolist(), strict=True) if k] if isinstance(values, list) else values[keep]
+            for key, values in table.items()
+        }
+        slugs = [dataset]
     by_dataset = {slug: {"dataset": slug, "examples": 0, "passing": 0} for slug in slugs}
     for slug, passes in zip(table["dataset"], table["passes"].tolist(), strict=True):
         by_dataset[slug]["examples"] += 1
         by_dataset[slug]["passing"] += int(passes)
     summary = {
         "subject": (report.payload or {}).get("subject") or {},
+        "dataset": dataset or None,
         "criteria": criteria.as_dict(),
         "definition": DESCRIPTIONS,
         "examples": int(len(table["example"])),

@@ -81,9 +81,24 @@ def _validated_form(request, report: Report, kind: str, pk: int) -> dict:
     except ApplicationError as exc:
         criteria, error = Criteria(), exc.message
     _, summary = validated_of(report=report, criteria=criteria)
+    every = summary["datasets"]
+    dataset = request.GET.get("dataset") or ""
+    if dataset:
+        try:
+            _, summary = validated_of(report=report, criteria=criteria, dataset=dataset)
+        except ApplicationError as exc:
+            dataset, error = "", error or exc.message
+    query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in criteria.as_dict().items()}
+    if dataset:
+        query["dataset"] = dataset
+    formats = Dataset.objects.filter(slug__in=[d["dataset"] for d in every]).values_list("format", flat=True)
     return {
         "criteria": criteria,
-        "query": urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in criteria.as_dict().items()}),
+        "dataset": dataset,
+        "datasets": every,
+        # The release holds one dataset per file: records of two formats in one file do not import again.
+        "mixed_formats": len(set(formats)) > 1,
+        "query": urlencode(query),
         "definition": DESCRIPTIONS,
         "summary": summary,
         "error": error,

@@ -89,6 +89,41 @@ def test_the_validated_file_imports_again(api, researcher, batch):
     assert json.loads(data.splitlines()[0])["crowd_dataset"] == "persona-x"
 
 
+def test_a_batch_of_two_formats_exports_each_dataset_as_a_file_that_imports_again(api, researcher, batch):
+    client = api(researcher)
+    # All in one file, persona and multiple-choice records do not import as one dataset...
+    with pytest.raises(release.FileRejected):
+        release.parse_file("".join(line + "\n" for line in _lines(client, batch)).encode(), name="all.jsonl")
+    # ...so each dataset downloads by itself, named after it, and imports again.
+    formats = {}
+    for slug in ("persona-x", "mc-y"):
+        response = client.get(f"/api/v1/batches/{batch.pk}/validated.jsonl?dataset={slug}")
+        assert response["Content-Disposition"] == f'attachment; filename="batch-{batch.pk}-{slug}-validated.jsonl"'
+        parsed = release.parse_file(b"".join(response.streaming_content), name=f"{slug}.jsonl")
+        meta = client.get(f"/api/v1/batches/{batch.pk}/validated.meta.json?dataset={slug}").json()
+        assert meta["dataset"] == slug and meta["passing"] == len(parsed.rows) > 0
+        assert [d["dataset"] for d in meta["datasets"]] == [slug]
+        formats[slug] = parsed.format
+    assert formats == {"persona-x": "persona", "mc-y": "multiple-choice"}
+    assert client.get(f"/api/v1/batches/{batch.pk}/validated.meta.json").json()["dataset"] is None
+
+
+@pytest.mark.parametrize("what", ["validated.jsonl", "validated.meta.json"])
+def test_a_dataset_not_in_the_report_is_a_400_naming_those_that_are(api, researcher, batch, what):
+    response = api(researcher).get(f"/api/v1/batches/{batch.pk}/{what}?dataset=tidiness")
+    assert response.status_code == 400
+    assert response.json()["error"] == "dataset: 'tidiness' is not one of this report's datasets (persona-x, mc-y)"
+
+
+def test_the_report_page_offers_one_file_per_dataset_when_their_formats_differ(client, researcher, batch):
+    client.force_login(researcher)
+    page = client.get(f"/reports/batches/{batch.pk}/").content.decode()
+    assert 'id="validated-formats"' in page and '<option value="mc-y">mc-y only</option>' in page
+    page = client.get(f"/reports/batches/{batch.pk}/?dataset=mc-y").content.decode()
+    assert '<option value="mc-y" selected>' in page and "&amp;dataset=mc-y&amp;download=1" in page
+    assert "2 of 3 examples pass." in page  # mc-y's three examples, no longer all seven
+
+
 @pytest.mark.parametrize(
     "query, error",
     [

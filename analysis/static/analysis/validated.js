@@ -7,16 +7,18 @@
     if (!form) return;
     const count = document.getElementById("validated-count");
     const meta = document.getElementById("validated-meta");
+    // Not form.dataset: a form's named controls shadow its properties, and one is called "dataset".
+    const countUrl = form.getAttribute("data-count-url");
     let timer = null;
     let asked = 0;
     async function update() {
       const query = new URLSearchParams(new FormData(form)).toString();
-      meta.href = form.dataset.countUrl + "?" + query + "&download=1";
+      meta.href = countUrl + "?" + query + "&download=1";
       // The page's own URL keeps the thresholds, so its self-refresh (while a report computes) keeps them.
       history.replaceState(null, "", "?" + query + "#validated");
       const mine = ++asked;
       try {
-        const response = await fetch(form.dataset.countUrl + "?" + query, { headers: { Accept: "application/json" } });
+        const response = await fetch(countUrl + "?" + query, { headers: { Accept: "application/json" } });
         const data = await response.json();
         if (mine !== asked) return; // a newer answer is on its way
         count.textContent = response.ok ? `${data.passing} of ${data.examples} examples pass.` : data.error;
