@@ -123,6 +123,30 @@ def test_dawid_skene_agrees_with_crowd_kit():
     assert (ours["labels"] == probas.argmax(1)).all()
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_dawid_skene_stops_by_itself_where_crowd_kit_is_after_as_many_steps():
+    pd = pytest.importorskip("pandas")
+    crowdkit = pytest.importorskip("crowdkit.aggregation")
+    units, workers, codes, _ = _simulated_crowd(seed=4)
+    ours = dawid_skene(units, workers, codes, n_units=300, n_workers=12, n_classes=2, max_iter=1000)
+    assert ours["converged"] and ours["iterations"] < 1000
+    frame = pd.DataFrame({"task": units, "worker": workers, "label": codes})
+    theirs = crowdkit.DawidSkene(n_iter=ours["iterations"], tol=-np.inf).fit(frame)
+    probas = theirs.probas_.sort_index()[[0, 1]].to_numpy()
+    assert np.abs(ours["posteriors"] - probas).max() < 1e-6
+
+
+def test_each_em_step_raises_the_log_likelihood_and_the_cap_is_reported_as_not_converged():
+    units, workers, codes, _ = _simulated_crowd(seed=3)
+    path = [
+        dawid_skene(units, workers, codes, n_units=300, n_workers=12, n_classes=2, max_iter=steps, tol=0)
+        for steps in range(1, 16)
+    ]
+    values = [run["log_likelihood"] for run in path]
+    assert all(b >= a - 1e-9 for a, b in zip(values, values[1:], strict=False))
+    assert all(not run["converged"] and run["iterations"] == i for i, run in enumerate(path, 1))
+
+
 def test_dawid_skene_beats_majority_vote_when_workers_differ_in_skill():
     units, workers, codes, truth = _simulated_crowd(seed=2, n_items=600)
     ds = dawid_skene(units, workers, codes, n_units=600, n_workers=12, n_classes=2)
