@@ -7,7 +7,9 @@ need; rater identity matters only for Cohen's kappa and the per-worker figures (
 Every coefficient returns an estimate dict of one shape:
     {"value", "se", "ci_low", "ci_high", "items_used", "items_left_out", "undefined_reason", ...}
 `value` is None with a reason a person can act on when the coefficient is undefined; nothing here
-raises on degenerate input.
+raises on degenerate input. `se` is the standard deviation over the unit bootstrap for every
+coefficient of the report (Fleiss's null standard error is `se0`; Cohen's kappa, not in the
+report, keeps statsmodels' asymptotic one).
 
 Bootstrap intervals resample units. A unit enters every coefficient only through its row of counts,
 so units with the same row are interchangeable: resampling N units is a multinomial draw over the
