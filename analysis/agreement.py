@@ -7,7 +7,9 @@ need; rater identity matters only for Cohen's kappa and the per-worker figures (
 Every coefficient returns an estimate dict of one shape:
     {"value", "se", "ci_low", "ci_high", "items_used", "items_left_out", "undefined_reason", ...}
 `value` is None with a reason a person can act on when the coefficient is undefined; nothing here
-raises on degenerate input.
+raises on degenerate input. `se` is the standard deviation over the unit bootstrap for every
+coefficient of the report (Fleiss's null standard error is `se0`; Cohen's kappa, not in the
+report, keeps statsmodels' asymptotic one).
 
 Bootstrap intervals resample units. A unit enters every coefficient only through its row of counts,
 so units with the same row are interchangeable: resampling N units is a multinomial draw over the
@@ -21,7 +23,6 @@ import krippendorff
 import numpy as np
 from scipy import stats
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa
-from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 N_BOOT = 1000
 CONFIDENCE = 0.95
@@ -134,27 +135,38 @@ def _names(categories, codes) -> str:
 # --- Fleiss's kappa ---------------------------------------------------------------------------
 
 
-def _fleiss_from_weights(patterns: np.ndarray, m: int) -> Callable[[np.ndarray], np.ndarray]:
-    p_unit = ((patterns**2).sum(1) - m) / (m * (m - 1.0))
+def _fleiss_from_weights(patterns: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Fleiss's kappa for any number of ratings per unit (Gwet 2014, ch. 2; irrCAC's fleiss.raw):
+    p_a is the mean over units with two or more ratings of sum_k r_ik (r_ik - 1) / (r_i (r_i - 1)),
+    pi_k the mean over every rated unit of r_ik / r_i, p_e = sum_k pi_k^2. With the same count on
+    every unit this is Fleiss (1971)."""
+    r = patterns.sum(1).astype(float)
+    pairable = (r >= 2).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_unit = np.where(r >= 2, (patterns * (patterns - 1)).sum(1) / (r * (r - 1)), 0.0)
+        share = np.where(r[:, None] > 0, patterns / r[:, None], 0.0)
 
     def statistic(weights: np.ndarray) -> np.ndarray:
-        n = weights.sum(1)
-        p_mean = weights @ p_unit / n
-        p_cat = (weights @ patterns) / (n * m)[:, None]
+        p_mean = weights @ p_unit / (weights @ pairable)
+        p_cat = (weights @ share) / weights.sum(1)[:, None]
         p_exp = (p_cat**2).sum(1)
         return (p_mean - p_exp) / (1 - p_exp)
 
     return statistic
 
 
-def modal_count(counts: np.ndarray) -> int:
-    """The most common number of ratings per unit among units with two or more (ties: the larger)."""
-    totals = counts.sum(1)
-    totals = totals[totals >= 2]
-    if len(totals) == 0:
-        return 0
-    tally = np.bincount(totals)
-    return int(len(tally) - 1 - np.argmax(tally[::-1]))
+def _fleiss_null_se(used: np.ndarray) -> float | None:
+    """Standard error under the null of chance agreement (Fleiss, Nee and Landis 1979). Defined for
+    one number of ratings per unit; None when the counts vary."""
+    m = used.sum(1)
+    pairable = used[m >= 2]
+    if len(pairable) == 0 or (m != m[0]).any():
+        return None
+    n, m = len(used), int(m[0])
+    p = used.sum(0) / (n * m)
+    pq = p * (1 - p)
+    s = pq.sum()
+    return float(np.sqrt(2.0 / (s**2 * n * m * (m - 1)) * (s**2 - (pq * (1 - 2 * p)).sum())))
 
 
 def fleiss_kappa(
@@ -166,47 +178,56 @@ def fleiss_kappa(
     seed: int = 0,
     confidence: float = CONFIDENCE,
 ) -> dict:
-    """Fleiss's (1971) kappa over the units rated exactly k times (default: the most common count).
+    """Fleiss's kappa for a varying number of ratings per unit (as irrCAC's fleiss.raw): every unit
+    with two or more ratings enters the observed agreement, every rated unit the category shares;
+    units with one rating are counted in `items_left_out`. `k` keeps only the units rated exactly
+    k times (the classic form); by default all count, so adaptive overlap's 2- and 3-rating items do.
 
-    `se` is the standard error under the null of chance agreement (Fleiss, Nee and Landis 1979),
-    which gives `z` and `p_value`; `ci_low`/`ci_high` are a bootstrap percentile interval over units.
+    `se` and the interval come from the unit bootstrap, as for alpha and AC1. `se0` is the standard
+    error under the null of chance agreement (Fleiss, Nee and Landis 1979), which gives `z` and
+    `p_value`; it is only for testing kappa = 0 (it understates the spread when raters agree) and
+    is defined only when every unit has the same number of ratings (else None).
     """
+    null = {"se0": None, "z": None, "p_value": None}
     counts = np.asarray(counts, dtype=np.int64)
     if counts.ndim != 2 or counts.size == 0 or counts.sum() == 0:
-        return undefined("no ratings")
+        return undefined("no ratings", **null)
     totals = counts.sum(1)
-    rated = int((totals > 0).sum())
-    if k is None:
-        k = modal_count(counts)
-    if k < 2:
-        return undefined("fewer than two ratings per item, so there is no agreement to measure", items_left_out=rated)
-    used = counts[totals == k]
-    left_out = rated - len(used)
-    if len(used) == 0:
-        return undefined(f"no item has {k} ratings yet", items_left_out=left_out)
+    rated = counts[totals > 0]
+    if k is not None:
+        if k < 2:
+            reason = "fewer than two ratings per item, so there is no agreement to measure"
+            return undefined(reason, items_left_out=len(rated), **null)
+        used = rated[rated.sum(1) == k]
+        if len(used) == 0:
+            return undefined(f"no item has {k} ratings yet", items_left_out=len(rated), **null)
+    else:
+        used = rated
+    pairable = int((used.sum(1) >= 2).sum())
+    left_out = len(rated) - pairable
+    if pairable == 0:
+        return undefined("no item has two or more ratings yet", items_left_out=left_out, **null)
     present = np.flatnonzero(used.sum(0))
     if len(present) < 2:
         return undefined(
             f"every rating is {_names(categories, present)}, so chance agreement is 1 and kappa is undefined",
-            items_used=len(used),
+            items_used=pairable,
             items_left_out=left_out,
+            **null,
         )
-    n, m = len(used), k
-    value = float(sm_fleiss_kappa(used, method="fleiss"))
-    p = used.sum(0) / (n * m)
-    pq = p * (1 - p)
-    s = pq.sum()
-    se = float(np.sqrt(2.0 / (s**2 * n * m * (m - 1)) * (s**2 - (pq * (1 - 2 * p)).sum())))
-    z = value / se if se > 0 else None
     patterns, freq = _patterns(used)
-    low, high, _ = _bootstrap(freq, _fleiss_from_weights(patterns, m), n_boot=n_boot, seed=seed, confidence=confidence)
+    statistic = _fleiss_from_weights(patterns)
+    value = float(statistic(freq[None, :].astype(float))[0])
+    se0 = _fleiss_null_se(used)
+    z = value / se0 if se0 else None
+    low, high, sd = _bootstrap(freq, statistic, n_boot=n_boot, seed=seed, confidence=confidence)
     return estimate(
         value,
-        se=se,
+        se=sd,
         ci=(low, high),
-        items_used=n,
+        items_used=pairable,
         items_left_out=left_out,
-        raters_per_item=m,
+        se0=se0,
         z=z,
         p_value=None if z is None else float(2 * stats.norm.sf(abs(z))),
     )
@@ -346,8 +367,11 @@ def gwet_ac1(
     return estimate(value, se=sd, ci=(low, high), items_used=pairable, items_left_out=len(rated) - pairable)
 
 
-def percent_agreement(counts) -> dict:
-    """Mean over units (two or more ratings) of the share of rater pairs that agree."""
+def percent_agreement(
+    counts, *, n_boot: int = N_BOOT, seed: int = 0, confidence: float = CONFIDENCE
+) -> dict:
+    """Mean over units (two or more ratings) of the share of rater pairs that agree; `se` and the
+    interval from the unit bootstrap."""
     counts = np.asarray(counts, dtype=np.int64)
     if counts.ndim != 2 or counts.size == 0:
         return undefined("no ratings")
@@ -356,9 +380,16 @@ def percent_agreement(counts) -> dict:
     left_out = int(((totals > 0) & (totals < 2)).sum())
     if len(used) == 0:
         return undefined("no item has two or more ratings yet", items_left_out=left_out)
-    r = used.sum(1)
-    value = ((used * (used - 1)).sum(1) / (r * (r - 1))).mean()
-    return estimate(value, items_used=len(used), items_left_out=left_out)
+    patterns, freq = _patterns(used)
+    r = patterns.sum(1)
+    p_unit = (patterns * (patterns - 1)).sum(1) / (r * (r - 1))
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        return weights @ p_unit / weights.sum(1)
+
+    value = float(statistic(freq[None, :].astype(float))[0])
+    low, high, sd = _bootstrap(freq, statistic, n_boot=n_boot, seed=seed, confidence=confidence)
+    return estimate(value, se=sd, ci=(low, high), items_used=len(used), items_left_out=left_out)
 
 
 def cohen_kappa(first, second, *, categories: Sequence | None = None) -> dict:

@@ -43,14 +43,36 @@ class ShareSerializer(serializers.Serializer):
     n = serializers.IntegerField()
 
 
+class MajoritySerializer(ShareSerializer):
+    items_left_out = serializers.IntegerField(required=False, help_text="Judged examples not yet complete.")
+    no_majority = serializers.IntegerField(
+        required=False,
+        help_text="Complete examples whose judgments split evenly on the label (1 of 2, 2 of 4): not counted in n.",
+    )
+
+
 class EstimateSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
-    se = serializers.FloatField(allow_null=True)
-    ci_low = serializers.FloatField(allow_null=True)
+    se = serializers.FloatField(
+        allow_null=True, help_text="Standard deviation of the coefficient over bootstrap resamples of examples."
+    )
+    ci_low = serializers.FloatField(allow_null=True, help_text="95% bootstrap percentile interval.")
     ci_high = serializers.FloatField(allow_null=True)
-    items_used = serializers.IntegerField()
-    items_left_out = serializers.IntegerField()
+    items_used = serializers.IntegerField(help_text="Examples with two or more ratings.")
+    items_left_out = serializers.IntegerField(help_text="Examples with one rating (or, with a fixed count, another).")
     undefined_reason = serializers.CharField(allow_null=True)
+
+
+class FleissEstimateSerializer(EstimateSerializer):
+    se0 = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text="Standard error under the null of chance agreement (Fleiss, Nee & Landis 1979), for testing "
+        "kappa = 0 only: it understates the spread of kappa when raters agree. Null when examples have "
+        "different numbers of ratings.",
+    )
+    z = serializers.FloatField(allow_null=True, required=False, help_text="kappa / se0.")
+    p_value = serializers.FloatField(allow_null=True, required=False, help_text="Two-sided, from z.")
 
 
 class RelevanceSerializer(serializers.Serializer):
@@ -65,13 +87,18 @@ class FiguresSerializer(serializers.Serializer):
     examples_judged = serializers.IntegerField()
     examples_complete = serializers.IntegerField()
     judgments = serializers.IntegerField()
-    majority_agrees_with_label = ShareSerializer()
+    majority_agrees_with_label = MajoritySerializer(
+        help_text="Complete examples where more than half the judgments give the label, of those with a majority."
+    )
+    no_majority = ShareSerializer(required=False, help_text="Complete examples split evenly on the label.")
     answer_agrees_with_label = ShareSerializer()
-    fleiss_kappa_answers = EstimateSerializer()
-    fleiss_kappa_ambiguity = EstimateSerializer()
+    fleiss_kappa_answers = FleissEstimateSerializer(
+        help_text="For any number of ratings per example (Gwet 2014; irrCAC fleiss.raw)."
+    )
+    fleiss_kappa_ambiguity = FleissEstimateSerializer()
     krippendorff_alpha_relevance = EstimateSerializer(help_text="Ordinal.")
-    krippendorff_alpha_answers = EstimateSerializer(help_text="Nominal; point estimate only.")
-    gwet_ac1_answers = EstimateSerializer(help_text="Point estimate only.")
+    krippendorff_alpha_answers = EstimateSerializer(help_text="Nominal.")
+    gwet_ac1_answers = EstimateSerializer()
     percent_agreement_answers = EstimateSerializer()
     ambiguous_votes = serializers.ListField(
         child=serializers.IntegerField(), help_text="Complete items with 0, 1, ..., k 'ambiguous' votes."
@@ -105,6 +132,15 @@ class WorkerRowSerializer(serializers.Serializer):
     flags = serializers.ListField(child=serializers.ChoiceField(choices=["low_agreement", "too_fast"]))
 
 
+class DawidSkeneSerializer(serializers.Serializer):
+    iterations = serializers.IntegerField(help_text="EM steps taken.")
+    converged = serializers.BooleanField(
+        help_text="The log-likelihood settled (relative change under 1e-8) before the step limit."
+    )
+    max_iterations = serializers.IntegerField(required=False)
+    log_likelihood = serializers.FloatField(allow_null=True, required=False)
+
+
 class ReportOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Report.Status.choices)
     stale = serializers.BooleanField(help_text="Judgments changed since computed_at.")
@@ -115,6 +151,7 @@ class ReportOutputSerializer(serializers.Serializer):
     batch = FiguresSerializer(required=False, help_text="Totals over every dataset.")
     datasets = DatasetFiguresSerializer(many=True, required=False)
     workers = WorkerRowSerializer(many=True, required=False)
+    dawid_skene = DawidSkeneSerializer(required=False, help_text="How the Dawid-Skene estimates were reached.")
 
 
 def report_response_data(report: Report) -> dict:

@@ -36,6 +36,12 @@ class ReportInputs:
     relevance: np.ndarray  # (J,) 1..5
     seconds: np.ndarray  # (J,) float, NaN where unknown
     extra: dict = field(default_factory=dict)
+    # (N,) bool: the item needs no more judgments. None: complete at exactly k judgments (fixed
+    # overlap); a policy that stops early (adaptive overlap) passes its own.
+    item_complete: np.ndarray | None = None
+
+
+DAWID_SKENE_MAX_ITER = 300  # ~55 ms a step at 450,000 judgments; crowds converge in far fewer
 
 
 def _round(x, digits=6):
@@ -65,6 +71,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
     starts = np.searchsorted(kept_dataset, np.arange(len(x.datasets)), side="left")
     ends = np.searchsorted(kept_dataset, np.arange(len(x.datasets)), side="right")
     kept_choices = x.item_choices[keep_item]
+    kept_complete = None if x.item_complete is None else np.asarray(x.item_complete, dtype=bool)[keep_item]
 
     datasets = []
     for d, meta in enumerate(x.datasets):
@@ -85,6 +92,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
             n_codes=max(len(columns), 1),
             k=x.k,
             categories=[x.answers[c] for c in columns],
+            complete=None if kept_complete is None else kept_complete[a:b],
             **boot,
         )
         datasets.append({"dataset": meta, "answers": [x.answers[c] for c in columns], **figures})
@@ -99,6 +107,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         n_codes=max(n_codes, 1),
         k=x.k,
         categories=x.answers,
+        complete=kept_complete,
         **boot,
     )
     totals["datasets"] = len(x.datasets)
@@ -137,7 +146,12 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         "workers": rows,
         "overlap": x.k,
         "answers": x.answers,
-        "dawid_skene": {"iterations": ds["iterations"], "converged": ds["converged"]},
+        "dawid_skene": {
+            "iterations": ds["iterations"],
+            "converged": ds["converged"],
+            "max_iterations": DAWID_SKENE_MAX_ITER,
+            "log_likelihood": _round(ds["log_likelihood"]),
+        },
     }
     return payload, examples
 
@@ -156,11 +170,12 @@ def per_example(
     with np.errstate(invalid="ignore", divide="ignore"):
         relevance_mean = relevance_sum / n_j
     majority = majority_vote(units, codes, n_units=n_kept, n_classes=n_codes)
+    complete = (n_j == x.k) if x.item_complete is None else np.asarray(x.item_complete, dtype=bool)[keep_item]
     workers = x.worker[on_kept][order]
     ds = dawid_skene(
-        units, workers, codes, n_units=n_kept, n_workers=max(len(x.workers), 1), n_classes=n_codes, max_iter=50,
-        tol=1e-4,
-    )
+        units, workers, codes, n_units=n_kept, n_workers=max(len(x.workers), 1), n_classes=n_codes,
+        max_iter=DAWID_SKENE_MAX_ITER,
+    )  # fmt: skip
     ds_label = ds["labels"]
     ds_probability = ds["posteriors"][np.arange(n_kept), np.maximum(ds_label, 0)]
     ds_agrees = np.where(ds_label >= 0, x.item_label[keep_item][np.arange(n_kept), np.maximum(ds_label, 0)], False)
@@ -171,9 +186,11 @@ def per_example(
         "example": x.example_ids[keep_item].tolist(),
         "dataset": dataset_ids[x.item_dataset[keep_item]].tolist() if len(dataset_ids) else [],
         "judgments": n_j.tolist(),
-        "complete": (n_j == x.k).tolist(),
+        "complete": complete.tolist(),
         "label_votes": label_votes.tolist(),
         "majority_agrees_with_label": (label_votes * 2 > n_j).tolist(),
+        # Judgments split evenly on the label (1 of 2, 2 of 4): neither agrees nor disagrees.
+        "no_majority": ((label_votes * 2 == n_j) & (n_j > 0)).tolist(),
         "ambiguous_votes": ambiguous_votes.tolist(),
         "majority_not_ambiguous": (ambiguous_votes * 2 < n_j).tolist(),
         "relevance_mean": [_round(v, 4) for v in relevance_mean.tolist()],

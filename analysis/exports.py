@@ -30,25 +30,28 @@ DATASET_COLUMNS = [
     "majority_agrees_with_label", "majority_ci_low", "majority_ci_high",
     "answer_agrees_with_label", "answer_ci_low", "answer_ci_high",
     "fleiss_kappa_answers", "fleiss_kappa_answers_se", "fleiss_kappa_answers_ci_low", "fleiss_kappa_answers_ci_high",
-    "fleiss_kappa_answers_items_used", "fleiss_kappa_answers_items_left_out",
-    "fleiss_kappa_ambiguity", "krippendorff_alpha_relevance", "gwet_ac1_answers",
+    "fleiss_kappa_answers_se0", "fleiss_kappa_answers_items_used", "fleiss_kappa_answers_items_left_out",
+    "fleiss_kappa_ambiguity", "krippendorff_alpha_relevance", "krippendorff_alpha_relevance_se",
+    "gwet_ac1_answers", "gwet_ac1_answers_se",
     "relevance_mean", "relevance_sd", "relevance_1", "relevance_2", "relevance_3", "relevance_4", "relevance_5",
-    "ambiguous_votes",
+    "ambiguous_votes", "no_majority",
 ]  # fmt: skip
 
 
 def _dataset_row(name: str, d: dict) -> list:
     m, a, f = d["majority_agrees_with_label"], d["answer_agrees_with_label"], d["fleiss_kappa_answers"]
+    # .get: reports computed before se0 and no_majority existed leave those cells empty.
+    alpha, ac1 = d["krippendorff_alpha_relevance"], d.get("gwet_ac1_answers", {})
     return [
         name, d["examples"], d.get("examples_complete"), d["judgments"],
         _num(m["value"], 4), _num(m["ci_low"], 4), _num(m["ci_high"], 4),
         _num(a["value"], 4), _num(a["ci_low"], 4), _num(a["ci_high"], 4),
-        _num(f["value"], 4), _num(f["se"], 4), _num(f["ci_low"], 4), _num(f["ci_high"], 4),
+        _num(f["value"], 4), _num(f["se"], 4), _num(f["ci_low"], 4), _num(f["ci_high"], 4), _num(f.get("se0"), 4),
         f["items_used"], f["items_left_out"],
-        _num(d["fleiss_kappa_ambiguity"]["value"], 4), _num(d["krippendorff_alpha_relevance"]["value"], 4),
-        _num(d.get("gwet_ac1_answers", {}).get("value"), 4),
+        _num(d["fleiss_kappa_ambiguity"]["value"], 4), _num(alpha["value"], 4), _num(alpha.get("se"), 4),
+        _num(ac1.get("value"), 4), _num(ac1.get("se"), 4),
         _num(d["relevance"]["mean"]), _num(d["relevance"]["sd"]), *d["relevance"]["histogram"],
-        " ".join(str(v) for v in d["ambiguous_votes"]),
+        " ".join(str(v) for v in d["ambiguous_votes"]), m.get("no_majority", ""),
     ]  # fmt: skip
 
 
@@ -86,7 +89,7 @@ def workers_csv(payload: dict) -> str:
 
 EXAMPLE_COLUMNS = [
     "item", "example", "dataset", "question", "judgments", "complete", "label_votes", "majority_agrees_with_label",
-    "ambiguous_votes", "majority_not_ambiguous", "relevance_mean", "majority_answer", "dawid_skene_answer",
+    "no_majority", "ambiguous_votes", "majority_not_ambiguous", "relevance_mean", "majority_answer", "dawid_skene_answer",
     "dawid_skene_probability", "dawid_skene_agrees_with_label",
 ]  # fmt: skip
 
@@ -120,11 +123,14 @@ def summary_markdown(payload: dict, *, title: str) -> str:
         f"## {title}",
         "",
         f"Crowd validation: {k} workers per example, blind to the dataset's label. "
-        "Intervals are 95%: Wilson for shares, a bootstrap over examples for kappa and alpha.",
+        "Intervals are 95%: Wilson for shares, a bootstrap over examples for kappa and alpha. "
+        "The majority share is over complete examples with a majority; an even split on the label "
+        "is counted under 'No majority'. Fleiss's κ takes every example with two or more judgments "
+        "(its form for varying numbers of raters, Gwet 2014).",
         "",
-        f"| Dataset | Examples | Judgments | ≥{k // 2 + 1} of {k} agree with label | Answers agree with label "
+        f"| Dataset | Examples | Judgments | Majority agrees with label | No majority | Answers agree with label "
         f"| Fleiss's κ (answers) | Relevance mean ± sd | 0 of {k} / {k} of {k} say ambiguous | α relevance (ordinal) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     entries = [(d["dataset"]["slug"], d) for d in payload.get("datasets", [])]
     if payload.get("batch") and len(entries) != 1:
@@ -136,7 +142,7 @@ def summary_markdown(payload: dict, *, title: str) -> str:
         relevance = "n/a" if rel["mean"] is None else f"{rel['mean']:.2f} ± {(rel['sd'] or 0):.2f}"
         lines.append(
             f"| {name} | {d['examples']} | {d['judgments']} | {_pct(d['majority_agrees_with_label'])} "
-            f"| {_pct(d['answer_agrees_with_label'])} | {_coef(d['fleiss_kappa_answers'])} | {relevance} "
+            f"| {d['majority_agrees_with_label'].get('no_majority', 'n/a')} | {_pct(d['answer_agrees_with_label'])} | {_coef(d['fleiss_kappa_answers'])} | {relevance} "
             f"| {100 * votes[0] / complete:.1f}% / {100 * votes[-1] / complete:.1f}% "
             f"| {_coef(d['krippendorff_alpha_relevance'])} |"
         )

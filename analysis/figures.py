@@ -55,26 +55,33 @@ def group_figures(
     n_codes: int,
     k: int,
     categories=None,
+    complete=None,
     n_boot: int = N_BOOT,
     seed: int = 0,
 ) -> dict:
     """Figures for one group. `units` index the group's items 0..n_units-1 (items without
     judgments count as examples not yet judged); `codes` index `categories` (the answers);
     `agrees` says whether the answer is the dataset's label; `k` is the overlap: items with
-    exactly k judgments are complete, and only they enter the majority share, the ambiguity
-    distribution and Fleiss's kappa (the others are reported as left out)."""
+    exactly k judgments are complete (or as the bool per item `complete` says), and only they
+    enter the majority share and the ambiguity distribution. A complete item whose judgments split
+    evenly on the label (1 of 2, 2 of 4) has no majority: it is counted in `no_majority`, and
+    `majority_agrees_with_label` is the share among items with a majority. The coefficients take
+    every item with two or more judgments (Fleiss's kappa in its form for varying counts)."""
     units = np.asarray(units, dtype=np.int64)
     agrees = np.asarray(agrees, dtype=bool)
     ambiguous = np.asarray(ambiguous, dtype=bool)
     relevance = np.asarray(relevance, dtype=np.int64)
     sums = per_unit(units, agrees, ambiguous, relevance, n_units)
     n_j = sums["judgments"]
-    complete = n_j == k
+    complete = (n_j == k) if complete is None else (np.asarray(complete, dtype=bool) & (n_j > 0))
     judged = int((n_j > 0).sum())
     n_complete = int(complete.sum())
 
-    majority = wilson(int(((sums["agree"] * 2 > n_j) & complete).sum()), n_complete)
+    tie = (sums["agree"] * 2 == n_j) & complete
+    n_tie = int(tie.sum())
+    majority = wilson(int(((sums["agree"] * 2 > n_j) & complete).sum()), n_complete - n_tie)
     majority["items_left_out"] = judged - n_complete
+    majority["no_majority"] = n_tie
     answer_counts = count_table(units, codes, n_units, n_codes)
     ambiguity_counts = count_table(units, ambiguous.astype(np.int64), n_units, 2)
     valid_relevance = (relevance >= 1) & (relevance <= 5)
@@ -87,18 +94,17 @@ def group_figures(
         "examples_complete": n_complete,
         "judgments": int(len(units)),
         "majority_agrees_with_label": majority,
+        "no_majority": wilson(n_tie, n_complete),
         "answer_agrees_with_label": wilson(int(agrees.sum()), len(agrees)),
-        "fleiss_kappa_answers": fleiss_kappa(answer_counts, k=k, categories=categories, **boot),
-        "fleiss_kappa_ambiguity": fleiss_kappa(ambiguity_counts, k=k, categories=AMBIGUITY, **boot),
+        "fleiss_kappa_answers": fleiss_kappa(answer_counts, categories=categories, **boot),
+        "fleiss_kappa_ambiguity": fleiss_kappa(ambiguity_counts, categories=AMBIGUITY, **boot),
         "krippendorff_alpha_relevance": krippendorff_alpha(
             relevance_counts, values=RELEVANCE_VALUES, level="ordinal", **boot
         ),
-        # Further coefficients, point estimates only (their intervals would double the cost).
-        "krippendorff_alpha_answers": krippendorff_alpha(
-            answer_counts, level="nominal", categories=categories, n_boot=0
-        ),
-        "gwet_ac1_answers": gwet_ac1(answer_counts, n_boot=0),
-        "percent_agreement_answers": percent_agreement(answer_counts),
+        # Bootstraps over distinct count patterns: a handful of patterns, so cheap at any size.
+        "krippendorff_alpha_answers": krippendorff_alpha(answer_counts, level="nominal", categories=categories, **boot),
+        "gwet_ac1_answers": gwet_ac1(answer_counts, **boot),
+        "percent_agreement_answers": percent_agreement(answer_counts, **boot),
         "ambiguous_votes": [int(x) for x in np.bincount(sums["ambiguous"][complete], minlength=k + 1)[: k + 1]],
         "relevance": relevance_summary(relevance),
         # For comparisons: examples, not judgments, are the independent units.

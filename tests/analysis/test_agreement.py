@@ -56,7 +56,6 @@ def test_fleiss_kappa_reproduces_fleiss_1971():
     result = fleiss_kappa(counts)
     assert round(result["value"], 3) == 0.430
     assert result["items_used"] == 30 and result["items_left_out"] == 0
-    assert result["raters_per_item"] == 6
 
 
 def test_fleiss_kappa_standard_error_under_the_null_matches_fleiss_nee_landis():
@@ -67,10 +66,77 @@ def test_fleiss_kappa_standard_error_under_the_null_matches_fleiss_nee_landis():
     p = counts.sum(0) / (n * m)
     pq = p * (1 - p)
     var = 2 / (pq.sum() ** 2 * n * m * (m - 1)) * (pq.sum() ** 2 - (pq * (1 - 2 * p)).sum())
-    assert result["se"] == pytest.approx(np.sqrt(var))
+    assert result["se0"] == pytest.approx(np.sqrt(var))
     # R's irr::kappam.fleiss(diagnoses) prints z = 17.7 for this table.
     assert round(result["z"], 1) == 17.7
     assert result["p_value"] < 1e-10
+
+
+def test_fleiss_kappa_with_missing_ratings_reproduces_irrcac_fleiss_raw():
+    # irrCAC (R, and its Python port's documented example): fleiss.raw(cac.raw4raters) gives
+    # kappa = 0.76117 with pa = 0.81818, pe = 0.23872. Units have 4, 3, 2 and 1 ratings; the
+    # single rating of unit 12 enters the category shares only.
+    counts, _ = krippendorff_counts()
+    result = fleiss_kappa(counts)
+    assert round(result["value"], 5) == 0.76117
+    assert result["items_used"] == 11 and result["items_left_out"] == 1
+    assert result["se0"] is None and result["z"] is None  # the null SE needs one count per unit
+
+
+def _fleiss_by_the_book(counts):
+    """Gwet (2014), ch. 2, eq. for Fleiss's kappa with r_i raters on unit i, one unit at a time."""
+    rows = [row for row in np.asarray(counts, dtype=float) if row.sum() > 0]
+    agreement = [(row * (row - 1)).sum() / (row.sum() * (row.sum() - 1)) for row in rows if row.sum() >= 2]
+    shares = np.mean([row / row.sum() for row in rows], axis=0)
+    pa, pe = np.mean(agreement), (shares**2).sum()
+    return (pa - pe) / (1 - pe)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fleiss_kappa_with_two_and_three_ratings_per_item_follows_gwets_definition(seed):
+    # Adaptive overlap: most items have 2 ratings, some 3, a few 1 (still being judged).
+    rng = np.random.default_rng(seed)
+    sizes = rng.choice([1, 2, 3], 300, p=[0.05, 0.65, 0.3])
+    units = np.repeat(np.arange(300), sizes)
+    truth = rng.choice(3, 300, p=[0.6, 0.3, 0.1])
+    codes = np.where(rng.random(len(units)) < 0.8, truth[units], rng.integers(0, 3, len(units)))
+    counts = count_table(units, codes, 300, 3)
+    result = fleiss_kappa(counts)
+    assert result["value"] == pytest.approx(_fleiss_by_the_book(counts), abs=1e-12)
+    assert result["items_used"] == int((sizes >= 2).sum())
+    assert result["items_left_out"] == int((sizes == 1).sum())
+
+
+@pytest.mark.parametrize("raters", [2, 3, 6])
+def test_fleiss_kappa_with_one_count_per_item_equals_statsmodels_classic_value(raters):
+    from statsmodels.stats.inter_rater import fleiss_kappa as classic
+
+    rng = np.random.default_rng(raters)
+    counts = count_table(np.repeat(np.arange(80), raters), rng.choice(3, 80 * raters, p=[0.5, 0.3, 0.2]), 80, 3)
+    assert fleiss_kappa(counts)["value"] == pytest.approx(classic(counts, method="fleiss"), abs=1e-12)
+
+
+def test_fleiss_se_is_a_bootstrap_sd_and_the_null_se_understates_it_when_raters_agree():
+    # Fleiss's six psychiatrists agree well above chance: the null SE (the spread kappa would have
+    # with no agreement) is far below the spread of kappa itself, which resampling patients measures.
+    counts, _ = table_from_ratings(FLEISS_1971)
+    result = fleiss_kappa(counts, n_boot=2000, seed=0)
+    rng = np.random.default_rng(1)
+    direct = [fleiss_kappa(counts[rng.integers(0, 30, 30)], n_boot=0)["value"] for _ in range(2000)]
+    assert result["se"] == pytest.approx(np.std(direct, ddof=1), rel=0.1)
+    assert result["se"] > 1.5 * result["se0"]
+
+
+def test_every_coefficient_reports_a_bootstrap_se():
+    counts, values = krippendorff_counts()
+    for result in (
+        fleiss_kappa(counts),
+        krippendorff_alpha(counts, values=values),
+        gwet_ac1(counts),
+        percent_agreement(counts),
+    ):
+        assert result["se"] > 0
+        assert result["ci_low"] <= result["value"] <= result["ci_high"]
 
 
 def test_fleiss_kappa_reproduces_the_wikipedia_example():
@@ -103,12 +169,18 @@ def test_pattern_bootstrap_matches_resampling_items_directly():
     assert ours["ci_high"] == pytest.approx(high, abs=0.03)
 
 
-def test_items_with_fewer_than_k_ratings_are_left_out_of_fleiss_and_counted():
+def test_items_with_fewer_than_k_ratings_are_left_out_of_fleiss_and_counted_when_k_is_given():
     counts = np.array([[3, 0], [0, 3], [2, 1], [1, 1], [1, 0]])
     result = fleiss_kappa(counts, k=3)
     assert result["items_used"] == 3
     assert result["items_left_out"] == 2
     assert result["value"] == pytest.approx(fleiss_kappa(counts[:3])["value"])
+
+
+def test_by_default_every_item_with_two_ratings_counts_and_single_ratings_are_left_out():
+    counts = np.array([[3, 0], [0, 3], [2, 1], [1, 1], [1, 0]])
+    result = fleiss_kappa(counts)
+    assert (result["items_used"], result["items_left_out"]) == (4, 1)
 
 
 def test_kappa_is_undefined_with_a_reason_when_every_rating_is_one_category():

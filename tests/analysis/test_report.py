@@ -37,15 +37,17 @@ def test_the_persona_dataset_figures_match_the_hand_worked_numbers(computed):
     assert d["answers"] == [" No", " Yes"]
 
 
-def test_an_incomplete_example_is_left_out_of_majority_and_kappa_but_its_judgments_count(computed):
+def test_an_incomplete_example_is_left_out_of_the_majority_but_enters_kappa(computed):
     d = _dataset(computed[0], "mc-y")
     assert d["examples"] == 3 and d["examples_complete"] == 2 and d["judgments"] == 8
     assert d["majority_agrees_with_label"]["value"] == 1.0
     assert d["majority_agrees_with_label"]["items_left_out"] == 1
     assert d["answer_agrees_with_label"]["value"] == pytest.approx(5 / 8)
-    # Over the two complete examples: P = (1/3 + 1) / 2 = 2/3, chance (5/6)^2 + (1/6)^2 = 26/36.
-    assert d["fleiss_kappa_answers"]["value"] == pytest.approx(-0.2)
-    assert d["fleiss_kappa_answers"]["items_left_out"] == 1
+    # Fleiss for varying counts (Gwet 2014): P = (1/3 + 1 + 1) / 3 = 7/9 over all three examples;
+    # shares per example (2/3, 1/3), (1, 0), (0, 1), mean (5/9, 4/9), chance 41/81: kappa = 22/40.
+    assert d["fleiss_kappa_answers"]["value"] == pytest.approx(22 / 40)
+    assert d["fleiss_kappa_answers"]["items_used"] == 3
+    assert d["fleiss_kappa_answers"]["items_left_out"] == 0
     assert d["fleiss_kappa_ambiguity"]["value"] is None
     assert "every rating is 'not ambiguous'" in d["fleiss_kappa_ambiguity"]["undefined_reason"]
 
@@ -56,8 +58,9 @@ def test_the_batch_totals_pool_both_datasets(computed):
     assert total["examples"] == 7 and total["judgments"] == 20 and total["gold_items"] == 1
     assert total["majority_agrees_with_label"]["value"] == pytest.approx(5 / 6)
     assert total["answer_agrees_with_label"]["value"] == pytest.approx(14 / 20)
-    # Six complete items over four answers: P = 2/3, chance (25 + 1 + 49 + 25) / 324.
-    assert total["fleiss_kappa_answers"]["value"] == pytest.approx(116 / 224)
+    # Seven items over four answers: P = (1 + 1/3 + 1/3 + 1 + 1/3 + 1 + 1) / 7 = 5/7; mean shares
+    # (Yes 5, No 7, A 5, B 4) / 21, chance 115/441: kappa = 200/326.
+    assert total["fleiss_kappa_answers"]["value"] == pytest.approx(200 / 326)
     assert report.computed_at is not None and report.status == Report.Status.READY and not report.stale
     assert report.judgments == 22  # the gold item's two judgments are read (for gold accuracy)
 

@@ -123,6 +123,30 @@ def test_dawid_skene_agrees_with_crowd_kit():
     assert (ours["labels"] == probas.argmax(1)).all()
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_dawid_skene_stops_by_itself_where_crowd_kit_is_after_as_many_steps():
+    pd = pytest.importorskip("pandas")
+    crowdkit = pytest.importorskip("crowdkit.aggregation")
+    units, workers, codes, _ = _simulated_crowd(seed=4)
+    ours = dawid_skene(units, workers, codes, n_units=300, n_workers=12, n_classes=2, max_iter=1000)
+    assert ours["converged"] and ours["iterations"] < 1000
+    frame = pd.DataFrame({"task": units, "worker": workers, "label": codes})
+    theirs = crowdkit.DawidSkene(n_iter=ours["iterations"], tol=-np.inf).fit(frame)
+    probas = theirs.probas_.sort_index()[[0, 1]].to_numpy()
+    assert np.abs(ours["posteriors"] - probas).max() < 1e-6
+
+
+def test_each_em_step_raises_the_log_likelihood_and_the_cap_is_reported_as_not_converged():
+    units, workers, codes, _ = _simulated_crowd(seed=3)
+    path = [
+        dawid_skene(units, workers, codes, n_units=300, n_workers=12, n_classes=2, max_iter=steps, tol=0)
+        for steps in range(1, 16)
+    ]
+    values = [run["log_likelihood"] for run in path]
+    assert all(b >= a - 1e-9 for a, b in zip(values, values[1:], strict=False))
+    assert all(not run["converged"] and run["iterations"] == i for i, run in enumerate(path, 1))
+
+
 def test_dawid_skene_beats_majority_vote_when_workers_differ_in_skill():
     units, workers, codes, truth = _simulated_crowd(seed=2, n_items=600)
     ds = dawid_skene(units, workers, codes, n_units=600, n_workers=12, n_classes=2)
@@ -169,10 +193,35 @@ def test_group_figures_of_a_small_hand_made_group():
     assert result["ambiguous_votes"] == [1, 1, 0, 1]
     assert result["relevance"]["histogram"] == [0, 1, 3, 3, 4]
     assert result["relevance"]["mean"] == pytest.approx(43 / 11)
-    # Fleiss over the 3 complete items: P_i = 1, 1/3, 1/3, mean 5/9; p = (6/9, 3/9), chance 5/9:
-    # kappa = 0, agreement no better than chance.
-    p_mean, p_exp = (1 + 1 / 3 + 1 / 3) / 3, (6 / 9) ** 2 + (3 / 9) ** 2
-    assert result["fleiss_kappa_answers"]["value"] == pytest.approx((p_mean - p_exp) / (1 - p_exp), abs=1e-12)
-    assert result["fleiss_kappa_answers"]["value"] == pytest.approx(0, abs=1e-12)
-    assert result["fleiss_kappa_answers"]["items_left_out"] == 1
+    # Fleiss for varying counts (Gwet 2014) takes item 3 too: P = (1 + 1/3 + 1/3 + 1) / 4 = 2/3;
+    # mean shares (1 + 2/3 + 1/3 + 1, 0 + 1/3 + 2/3 + 0) / 4 = (3/4, 1/4), chance 5/8: kappa = 1/9.
+    assert result["fleiss_kappa_answers"]["value"] == pytest.approx(1 / 9, abs=1e-12)
+    assert result["fleiss_kappa_answers"]["items_used"] == 4
     assert result["krippendorff_alpha_relevance"]["items_used"] == 4
+
+
+def test_an_even_split_on_the_label_is_no_majority_and_not_a_disagreement():
+    # k = 2, label is code 0. Item 0: 0 1 (a tie), item 1: 0 0 (agrees), item 2: 1 1 (disagrees),
+    # item 3: 0 1 (a tie).
+    units = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    codes = np.array([0, 1, 0, 0, 1, 1, 1, 0])
+    result = group_figures(
+        units=units, codes=codes, agrees=codes == 0, ambiguous=np.zeros(8, dtype=bool), relevance=np.full(8, 4),
+        n_units=4, n_codes=2, k=2,
+    )  # fmt: skip
+    majority = result["majority_agrees_with_label"]
+    assert (majority["successes"], majority["n"], majority["no_majority"]) == (1, 2, 2)
+    assert (result["no_majority"]["successes"], result["no_majority"]["n"]) == (2, 4)
+
+
+def test_items_the_caller_marks_complete_enter_the_majority_whatever_their_count():
+    # Adaptive overlap: an item is complete at 2 agreeing answers or at 3.
+    units = np.array([0, 0, 1, 1, 1, 2, 2])
+    codes = np.array([0, 0, 0, 1, 0, 0, 1])
+    result = group_figures(
+        units=units, codes=codes, agrees=codes == 0, ambiguous=np.zeros(7, dtype=bool), relevance=np.full(7, 4),
+        n_units=3, n_codes=2, k=3, complete=np.array([True, True, False]),
+    )  # fmt: skip
+    assert result["examples_complete"] == 2
+    assert (result["majority_agrees_with_label"]["successes"], result["majority_agrees_with_label"]["n"]) == (2, 2)
+    assert result["fleiss_kappa_answers"]["items_used"] == 3
