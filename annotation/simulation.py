@@ -1,0 +1,184 @@
+"""A simulated crowd working a batch through the services the API uses (annotation.crowd says how
+each worker answers): claim, submit and claim the next, with leases held while a worker "works".
+
+Time is simulated: each worker's next step comes when their previous item's seconds have passed
+on a virtual clock (the worker with the earliest clock goes next), so workers interleave as a real
+crowd does. The one write outside the services sets a live lease's claimed_at back by the worker's
+seconds just before it is submitted, so that the judgment's time on task (which judgment_submit
+measures from claimed_at) is the simulated one.
+"""
+
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from annotation import crowd, services
+from annotation.models import Assignment, Batch, Item, WorkerProfile
+from generation import release
+from qa.errors import ApplicationError
+
+WORKERS_MAX = 200
+
+
+@dataclass
+class KindSummary:
+    workers: int = 0
+    judgments: int = 0
+    scored: int = 0  # judgments of items with a known truth
+    correct: int = 0
+    chance: float = 0.0  # the expected number correct when answering at random
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.scored if self.scored else None
+
+    @property
+    def chance_accuracy(self) -> float | None:
+        return self.chance / self.scored if self.scored else None
+
+
+@dataclass
+class SimulationSummary:
+    batch_id: int
+    batch_status: str = ""
+    judgments: int = 0
+    kinds: dict[str, KindSummary] = field(default_factory=dict)
+    # (example id, worker name, answer, relevance, ambiguous, seconds) in submission order
+    log: list[tuple] = field(default_factory=list)
+
+
+def _accounts(owner, sim_workers: list[crowd.SimWorker]) -> dict[str, object]:
+    """The sim-<kind>-<n> accounts, made by the batch's owner (so entitled to their batches);
+    existing ones are reused if that owner made them."""
+    User = get_user_model()
+    names = [w.name for w in sim_workers]
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    made_by_owner = set(
+        WorkerProfile.objects.filter(user__in=users.values(), created_by=owner).values_list("user__username", flat=True)
+    )
+    foreign = sorted(set(users) - made_by_owner)
+    if foreign:
+        raise ApplicationError(
+            f"workers: {', '.join(foreign)} exist but were not made by the batch's owner {owner.username}",
+            {"field": "workers", "taken": foreign},
+        )
+    missing = [name for name in names if name not in users]
+    if missing:
+        services.workers_bulk_create(created_by=owner, usernames=missing)
+        users.update({u.username: u for u in User.objects.filter(username__in=missing)})
+    return users
+
+
+def _items(batch: Batch, truth: dict[int, str], seed: int) -> tuple[dict[int, crowd.Item], set[int]]:
+    """Per example id: its choices and truth (gold answer, the supplied truth, else the dataset's
+    label). Examples with none (winogenerated has no label) get a hidden consensus answer drawn from
+    the seed, so the crowd still agrees on something; they are left out of accuracies."""
+    items, unknown = {}, set()
+    rows = Item.objects.filter(batch=batch).select_related("example__dataset")
+    for row in rows:
+        example = row.example
+        choices = tuple(release.record_choices(example.dataset.format, example.__dict__))
+        if not choices:
+            continue
+        labels = example.answer_matching_behavior
+        labels = labels if isinstance(labels, list) else [labels]
+        answer = row.gold_answer if row.is_gold else truth.get(example.pk)
+        if answer is not None and answer not in choices:
+            raise ApplicationError(
+                f"truth: {answer!r} for example {example.pk} is not among its choices {', '.join(map(repr, choices))}",
+                {"field": "truth", "example": example.pk},
+            )
+        if answer is None:
+            answer = next((label for label in labels if label in choices), None)
+        if answer is None:
+            unknown.add(example.pk)
+            answer = random.Random(f"{seed}:consensus:{example.pk}").choice(choices)
+        items[example.pk] = crowd.Item(example_id=example.pk, choices=choices, truth=choices.index(answer))
+    return items, unknown
+
+
+def slots_open(*, batch: Batch) -> int:
+    """Judgments the batch still needs (its non-gold items' missing ones): a progress bar's total."""
+    counts = Item.objects.filter(batch=batch, is_gold=False).values_list("judgment_count", flat=True)
+    return sum(max(0, batch.overlap - c) for c in counts)
+
+
+def crowd_simulate(
+    *,
+    batch: Batch,
+    workers: int,
+    mix: dict[str, float],
+    seed: int = 0,
+    truth: dict[int, str] | None = None,
+    on_judgment: Callable[[str], None] | None = None,
+) -> SimulationSummary:
+    """Run a simulated crowd of `workers` (shares of each kind in `mix`) on a running batch until
+    nobody finds more work in it. The same seed on the same batch state gives the same judgments."""
+    if not 1 <= workers <= WORKERS_MAX:
+        raise ApplicationError(f"workers: from 1 to {WORKERS_MAX}", {"field": "workers"})
+    batch.refresh_from_db()
+    if batch.status != Batch.Status.RUNNING:
+        raise ApplicationError(f"The batch is {batch.status}; only a running batch can be worked.", {"status": batch.status})
+    sim_workers = crowd.crowd_make(counts=crowd.mix_counts(mix, workers), seed=seed)
+    items, unknown = _items(batch, {int(k): v for k, v in (truth or {}).items()}, seed)
+    users = _accounts(batch.owner, sim_workers)
+    summary = SimulationSummary(batch_id=batch.pk)
+    for w in sim_workers:
+        summary.kinds.setdefault(w.kind, KindSummary()).workers += 1
+
+    # The engine mixes gold in with the module-level random: seed it for the run, then put it back.
+    saved = random.getstate()
+    random.seed(seed)
+    try:
+        clock: list[tuple[float, int]] = []
+        held: dict[int, tuple[Assignment, crowd.Judgment]] = {}
+
+        def take(i: int, assignment: Assignment | None, now: float) -> None:
+            if assignment is None:
+                return
+            planned = sim_workers[i].judge(items[assignment.item.example_id])
+            held[i] = (assignment, planned)
+            heapq.heappush(clock, (now + planned.seconds, i))
+
+        for i, w in enumerate(sim_workers):
+            take(i, services.assignment_claim_next(worker=users[w.name], batch=batch.pk), 0.0)
+        while clock:
+            now, i = heapq.heappop(clock)
+            w, user = sim_workers[i], users[sim_workers[i].name]
+            assignment, planned = held.pop(i)
+            Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ACTIVE).update(
+                claimed_at=timezone.now() - timedelta(seconds=planned.seconds)
+            )
+            try:
+                done = services.judgment_submit_and_claim(
+                    assignment_id=assignment.pk, worker=user, relevance=planned.relevance,
+                    answer=planned.answer, ambiguous=planned.ambiguous, next_batch=batch.pk,
+                )  # fmt: skip
+            except ApplicationError:  # the batch was paused or cancelled meanwhile: this worker stops
+                continue
+            example_id = assignment.item.example_id
+            _count(summary.kinds[w.kind], items[example_id], planned, example_id in unknown)
+            summary.judgments += 1
+            summary.log.append((example_id, w.name, planned.answer, planned.relevance, planned.ambiguous, planned.seconds))
+            if on_judgment:
+                on_judgment(w.kind)
+            take(i, done.next, now)
+    finally:
+        random.setstate(saved)
+    batch.refresh_from_db(fields=["status"])
+    summary.batch_status = batch.status
+    return summary
+
+
+def _count(kind: KindSummary, item: crowd.Item, judgment: crowd.Judgment, unknown: bool) -> None:
+    kind.judgments += 1
+    if unknown:
+        return
+    kind.scored += 1
+    kind.correct += judgment.answer == item.choices[item.truth]
+    kind.chance += 1 / len(item.choices)
