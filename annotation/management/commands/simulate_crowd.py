@@ -3,6 +3,7 @@ crowd works the batch through the same services as the API (annotation.simulatio
 what it did: judgments per kind of worker and their accuracy against the truth."""
 
 import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"batch: no batch {batch}")
         truths = _truth_read(truth) if truth else None
-        bar = tqdm(total=slots_open(batch=found), unit="judgment", disable=no_progress, file=self.stderr)
+        bar = tqdm(total=slots_open(batch=found), unit="judgment", disable=no_progress, file=sys.stderr)
         try:
             summary = crowd_simulate(
                 batch=found, workers=workers, mix=shares, seed=seed, truth=truths, on_judgment=lambda kind: bar.update()
