@@ -1,6 +1,7 @@
 """The simulated crowd (annotation.crowd, annotation.simulation) and its command."""
 
 import json
+import random
 from collections import Counter, defaultdict
 
 import pytest
@@ -147,3 +148,17 @@ def test_a_truth_that_is_not_a_choice_is_refused(researcher, tmp_path):
     truth.write_text(json.dumps({str(dataset.examples.first().pk): "Maybe"}))
     with pytest.raises(CommandError, match="'Maybe' for example .* is not among its choices"):
         call_command("simulate_crowd", str(batch.pk), "--truth", str(truth), "--no-progress")
+
+
+def test_gold_items_are_answered_against_their_gold_answer_and_mixed_in_the_same_way_for_a_seed(researcher):
+    dataset = persona_dataset(rows=16)
+    gold = list(dataset.examples.order_by("pk")[:2])
+    gold_examples = [{"example": e.pk, "answer": " No" if e.answer_matching_behavior == " Yes" else " Yes"} for e in gold]
+    logs = []
+    for name in ("first", "second"):
+        batch = running_batch(researcher, [dataset], name=name, gold_rate=0.3, gold_examples=gold_examples, sample_size=None)
+        random.seed(name)  # whatever state the process's random is in (the engine draws gold with it)
+        logs.append(_log(crowd_simulate(batch=batch, workers=3, mix={"good": 1.0}, seed=4)))
+        on_gold = Judgment.objects.filter(batch=batch, item__is_gold=True).values_list("answer", "item__gold_answer")
+        assert on_gold and sum(answer == expected for answer, expected in on_gold) >= len(on_gold) - 1
+    assert logs[0] == logs[1]
