@@ -9,7 +9,10 @@ measures from claimed_at) is the simulated one.
 """
 
 import heapq
+import json
 import random
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -75,7 +78,7 @@ def _accounts(owner, sim_workers: list[crowd.SimWorker]) -> dict[str, object]:
 
 
 def _items(batch: Batch, truth: dict[int, str], seed: int) -> tuple[dict[int, crowd.Item], set[int]]:
-    """Per example id: its choices and truth (gold answer, the supplied truth, else the dataset's
+    """Per item id: its example's choices and truth (gold answer, the supplied truth, else the dataset's
     label). Examples with none (winogenerated has no label) get a hidden consensus answer drawn from
     the seed, so the crowd still agrees on something; they are left out of accuracies."""
     items, unknown = {}, set()
@@ -98,7 +101,7 @@ def _items(batch: Batch, truth: dict[int, str], seed: int) -> tuple[dict[int, cr
         if answer is None:
             unknown.add(example.pk)
             answer = random.Random(f"{seed}:consensus:{example.pk}").choice(choices)
-        items[example.pk] = crowd.Item(example_id=example.pk, choices=choices, truth=choices.index(answer))
+        items[row.pk] = crowd.Item(example_id=example.pk, choices=choices, truth=choices.index(answer))
     return items, unknown
 
 
@@ -116,9 +119,12 @@ def crowd_simulate(
     seed: int = 0,
     truth: dict[int, str] | None = None,
     on_judgment: Callable[[str], None] | None = None,
+    url: str | None = None,
 ) -> SimulationSummary:
     """Run a simulated crowd of `workers` (shares of each kind in `mix`) on a running batch until
-    nobody finds more work in it. The same seed on the same batch state gives the same judgments."""
+    nobody finds more work in it. The same seed on the same batch state gives the same judgments.
+    With url, claims and submits go over HTTP to the server there (which must use this database:
+    the workers' API tokens are made here), else in process."""
     if not 1 <= workers <= WORKERS_MAX:
         raise ApplicationError(f"workers: from 1 to {WORKERS_MAX}", {"field": "workers"})
     batch.refresh_from_db()
@@ -127,6 +133,7 @@ def crowd_simulate(
     sim_workers = crowd.crowd_make(counts=crowd.mix_counts(mix, workers), seed=seed)
     items, unknown = _items(batch, {int(k): v for k, v in (truth or {}).items()}, seed)
     users = _accounts(batch.owner, sim_workers)
+    transport = OverHttp(url, users) if url else InProcess(users)
     summary = SimulationSummary(batch_id=batch.pk)
     for w in sim_workers:
         summary.kinds.setdefault(w.kind, KindSummary()).workers += 1
@@ -136,43 +143,105 @@ def crowd_simulate(
     random.seed(seed)
     try:
         clock: list[tuple[float, int]] = []
-        held: dict[int, tuple[Assignment, crowd.Judgment]] = {}
+        held: dict[int, tuple[Lease, crowd.Judgment]] = {}
 
-        def take(i: int, assignment: Assignment | None, now: float) -> None:
-            if assignment is None:
+        def take(i: int, lease: Lease | None, now: float) -> None:
+            if lease is None:
                 return
-            planned = sim_workers[i].judge(items[assignment.item.example_id])
-            held[i] = (assignment, planned)
+            planned = sim_workers[i].judge(items[lease.item_id])
+            held[i] = (lease, planned)
             heapq.heappush(clock, (now + planned.seconds, i))
 
         for i, w in enumerate(sim_workers):
-            take(i, services.assignment_claim_next(worker=users[w.name], batch=batch.pk), 0.0)
+            take(i, transport.claim(w.name, batch.pk), 0.0)
         while clock:
             now, i = heapq.heappop(clock)
-            w, user = sim_workers[i], users[sim_workers[i].name]
-            assignment, planned = held.pop(i)
-            Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ACTIVE).update(
+            w = sim_workers[i]
+            lease, planned = held.pop(i)
+            Assignment.objects.filter(pk=lease.assignment_id, status=Assignment.Status.ACTIVE).update(
                 claimed_at=timezone.now() - timedelta(seconds=planned.seconds)
             )
             try:
-                done = services.judgment_submit_and_claim(
-                    assignment_id=assignment.pk, worker=user, relevance=planned.relevance,
-                    answer=planned.answer, ambiguous=planned.ambiguous, next_batch=batch.pk,
-                )  # fmt: skip
+                following = transport.submit_and_claim(w.name, lease.assignment_id, planned, batch.pk)
             except ApplicationError:  # the batch was paused or cancelled meanwhile: this worker stops
                 continue
-            example_id = assignment.item.example_id
-            _count(summary.kinds[w.kind], items[example_id], planned, example_id in unknown)
+            item = items[lease.item_id]
+            example_id = item.example_id
+            _count(summary.kinds[w.kind], item, planned, example_id in unknown)
             summary.judgments += 1
             summary.log.append((example_id, w.name, planned.answer, planned.relevance, planned.ambiguous, planned.seconds))
             if on_judgment:
                 on_judgment(w.kind)
-            take(i, done.next, now)
+            take(i, following, now)
     finally:
         random.setstate(saved)
     batch.refresh_from_db(fields=["status"])
     summary.batch_status = batch.status
     return summary
+
+
+@dataclass(frozen=True)
+class Lease:
+    assignment_id: int
+    item_id: int
+
+
+class InProcess:
+    """Claims and submits through the services, as the API's views call them."""
+
+    def __init__(self, users: dict):
+        self.users = users
+
+    def claim(self, name: str, batch_id: int) -> Lease | None:
+        assignment = services.assignment_claim_next(worker=self.users[name], batch=batch_id)
+        return Lease(assignment.pk, assignment.item_id) if assignment else None
+
+    def submit_and_claim(self, name: str, assignment_id: int, judgment: crowd.Judgment, batch_id: int) -> Lease | None:
+        done = services.judgment_submit_and_claim(
+            assignment_id=assignment_id, worker=self.users[name], relevance=judgment.relevance,
+            answer=judgment.answer, ambiguous=judgment.ambiguous, next_batch=batch_id,
+        )  # fmt: skip
+        return Lease(done.next.pk, done.next.item_id) if done.next else None
+
+
+class OverHttp:
+    """Claims and submits through a running server's API, with each worker's token."""
+
+    def __init__(self, url: str, users: dict):
+        from rest_framework.authtoken.models import Token
+
+        self.url = url.rstrip("/")
+        self.tokens = {name: Token.objects.get_or_create(user=user)[0].key for name, user in users.items()}
+
+    def _post(self, name: str, path: str, body: dict) -> dict | None:
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=json.dumps(body).encode(), method="POST",
+            headers={"Authorization": f"Token {self.tokens[name]}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 -- the operator's own URL
+                return json.loads(response.read()) if response.status != 204 else None
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error") or str(exc)
+            except ValueError:
+                message = str(exc)
+            raise ApplicationError(f"{path}: {exc.code} {message}", status_code=exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ApplicationError(f"url: cannot reach {self.url}: {exc}", {"field": "url"}) from None
+
+    def claim(self, name: str, batch_id: int) -> Lease | None:
+        body = self._post(name, "/api/v1/assignments/next", {"batch": batch_id})
+        return Lease(body["id"], body["item"]) if body else None
+
+    def submit_and_claim(self, name: str, assignment_id: int, judgment: crowd.Judgment, batch_id: int) -> Lease | None:
+        body = self._post(
+            name, f"/api/v1/assignments/{assignment_id}/judgment",
+            {"relevance": judgment.relevance, "answer": judgment.answer, "ambiguous": judgment.ambiguous,
+             "next": True, "batch": batch_id},
+        )  # fmt: skip
+        following = body and body.get("next")
+        return Lease(following["id"], following["item"]) if following else None
 
 
 def _count(kind: KindSummary, item: crowd.Item, judgment: crowd.Judgment, unknown: bool) -> None:

@@ -162,3 +162,29 @@ def test_gold_items_are_answered_against_their_gold_answer_and_mixed_in_the_same
         on_gold = Judgment.objects.filter(batch=batch, item__is_gold=True).values_list("answer", "item__gold_answer")
         assert on_gold and sum(answer == expected for answer, expected in on_gold) >= len(on_gold) - 1
     assert logs[0] == logs[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_http_the_crowd_gives_the_same_judgments_as_in_process(researcher, live_server, capsys):
+    dataset = persona_dataset(rows=6)
+    mix = {"good": 0.67, "spammer-random": 0.33}
+    local = crowd_simulate(batch=running_batch(researcher, [dataset], name="local"), workers=3, mix=mix, seed=9)
+    remote_batch = running_batch(researcher, [dataset], name="remote")
+    call_command(
+        "simulate_crowd", str(remote_batch.pk), "--workers", "3", "--mix", "good=0.67,spammer-random=0.33",
+        "--seed", "9", "--url", live_server.url, "--no-progress",
+    )  # fmt: skip
+    assert "18 judgments, batch now completed" in capsys.readouterr().out
+    remote = list(
+        Judgment.objects.filter(batch=remote_batch)
+        .order_by("pk")
+        .values_list("item__example_id", "worker__username", "answer", "relevance", "ambiguous")
+    )
+    assert remote == _log(local)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_http_an_unreachable_server_is_named(researcher):
+    batch = running_batch(researcher, [persona_dataset(rows=2)])
+    with pytest.raises(CommandError, match="url: cannot reach http://127.0.0.1:9"):
+        call_command("simulate_crowd", str(batch.pk), "--workers", "1", "--url", "http://127.0.0.1:9", "--no-progress")

@@ -31,7 +31,7 @@ def _truth_read(path: str) -> dict[int, str]:
 
 
 class Command(BaseCommand):
-    help = "Run a seeded simulated crowd on a running batch through the services the API uses."
+    help = "Run a seeded simulated crowd on a running batch through the services the API uses (or its API, --url)."
 
     def add_arguments(self, parser):
         parser.add_argument("batch", type=int, help="The batch's id (it must be running).")
@@ -41,9 +41,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=0, help="The same seed gives the same judgments (default 0).")
         parser.add_argument("--truth", help="JSON file of example id -> answer; default: each example's dataset label.")
+        parser.add_argument(
+            "--url",
+            help="Work over HTTP against the server at this URL (e.g. http://localhost:8000), which must use this "
+            "database (the workers' API tokens are made here); default: in process.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, batch, workers, mix, seed, truth, no_progress, **options):
+    def handle(self, *args, batch, workers, mix, seed, truth, url, no_progress, **options):
         try:
             shares = crowd.mix_parse(mix)
         except ValueError as exc:
@@ -55,7 +60,8 @@ class Command(BaseCommand):
         bar = tqdm(total=slots_open(batch=found), unit="judgment", disable=no_progress, file=sys.stderr)
         try:
             summary = crowd_simulate(
-                batch=found, workers=workers, mix=shares, seed=seed, truth=truths, on_judgment=lambda kind: bar.update()
+                batch=found, workers=workers, mix=shares, seed=seed, truth=truths, on_judgment=lambda kind: bar.update(),
+                url=url,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
