@@ -15,7 +15,13 @@ GOOD, NOISY, SPAMMER_RANDOM, SPAMMER_CONSTANT, ADVERSARIAL = (
 KINDS = (GOOD, NOISY, SPAMMER_RANDOM, SPAMMER_CONSTANT, ADVERSARIAL)
 # Probability of the true answer, drawn per worker from this range (spammers ignore the truth).
 ACCURACY = {GOOD: (0.88, 0.98), NOISY: (0.6, 0.78), ADVERSARIAL: (0.05, 0.2)}
-SECONDS = {GOOD: (8.0, 25.0), NOISY: (5.0, 15.0), SPAMMER_RANDOM: (1.0, 3.0), SPAMMER_CONSTANT: (0.8, 2.0), ADVERSARIAL: (6.0, 18.0)}
+SECONDS = {
+    GOOD: (8.0, 25.0),
+    NOISY: (5.0, 15.0),
+    SPAMMER_RANDOM: (1.0, 3.0),
+    SPAMMER_CONSTANT: (0.8, 2.0),
+    ADVERSARIAL: (6.0, 18.0),
+}
 AMBIGUOUS_SHARE = 0.15  # items that are really ambiguous: every worker is less sure there
 
 
@@ -50,7 +56,9 @@ def mix_counts(mix: dict[str, float], workers: int) -> list[tuple[str, int]]:
     """How many workers of each kind (largest remainders, in KINDS order): [(kind, count)]."""
     exact = {kind: mix.get(kind, 0.0) * workers for kind in KINDS}
     counts = {kind: int(v) for kind, v in exact.items()}
-    for kind in sorted(KINDS, key=lambda k: (-(exact[k] - counts[k]), KINDS.index(k)))[: workers - sum(counts.values())]:
+    for kind in sorted(KINDS, key=lambda k: (-(exact[k] - counts[k]), KINDS.index(k)))[
+        : workers - sum(counts.values())
+    ]:
         counts[kind] += 1
     return [(kind, counts[kind]) for kind in KINDS if counts[kind]]
 
@@ -93,16 +101,25 @@ class SimWorker:
             pick = min(int(self.favourite * n_choices), n_choices - 1)
             return [[1.0 if a == pick else 0.0 for a in range(n_choices)] for _ in range(n_choices)]
         # Errors spread over the other choices, leaning towards the favourite end.
-        weight = [1 + self.favourite * a + (1 - self.favourite) * (n_choices - 1 - a) for a in range(n_choices)]
+        weight = [
+            1 + self.favourite * a + (1 - self.favourite) * (n_choices - 1 - a) for a in range(n_choices)
+        ]
         rows = []
         for t in range(n_choices):
             rest = sum(w for a, w in enumerate(weight) if a != t) or 1.0
-            rows.append([self.accuracy if a == t else (1 - self.accuracy) * weight[a] / rest for a in range(n_choices)])
+            rows.append(
+                [
+                    self.accuracy if a == t else (1 - self.accuracy) * weight[a] / rest
+                    for a in range(n_choices)
+                ]
+            )
         return rows
 
     def judge(self, item: Item) -> Judgment:
         rng = random.Random(f"{self.seed}:{self.name}:{item.example_id}")
-        hard = random.Random(f"{self.seed}:item:{item.example_id}")  # the item's own traits, the same for everyone
+        hard = random.Random(
+            f"{self.seed}:item:{item.example_id}"
+        )  # the item's own traits, the same for everyone
         ambiguous_item, quality = hard.random() < AMBIGUOUS_SHARE, hard.gauss(0, 0.8)
         n = len(item.choices)
         row = self.confusion(n)[item.truth]

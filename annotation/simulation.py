@@ -62,7 +62,9 @@ def _accounts(owner, sim_workers: list[crowd.SimWorker]) -> dict[str, object]:
     names = [w.name for w in sim_workers]
     users = {u.username: u for u in User.objects.filter(username__in=names)}
     made_by_owner = set(
-        WorkerProfile.objects.filter(user__in=users.values(), created_by=owner).values_list("user__username", flat=True)
+        WorkerProfile.objects.filter(user__in=users.values(), created_by=owner).values_list(
+            "user__username", flat=True
+        )
     )
     foreign = sorted(set(users) - made_by_owner)
     if foreign:
@@ -129,7 +131,9 @@ def crowd_simulate(
         raise ApplicationError(f"workers: from 1 to {WORKERS_MAX}", {"field": "workers"})
     batch.refresh_from_db()
     if batch.status != Batch.Status.RUNNING:
-        raise ApplicationError(f"The batch is {batch.status}; only a running batch can be worked.", {"status": batch.status})
+        raise ApplicationError(
+            f"The batch is {batch.status}; only a running batch can be worked.", {"status": batch.status}
+        )
     sim_workers = crowd.crowd_make(counts=crowd.mix_counts(mix, workers), seed=seed)
     items, unknown = _items(batch, {int(k): v for k, v in (truth or {}).items()}, seed)
     users = _accounts(batch.owner, sim_workers)
@@ -169,7 +173,9 @@ def crowd_simulate(
             example_id = item.example_id
             _count(summary.kinds[w.kind], item, planned, example_id in unknown)
             summary.judgments += 1
-            summary.log.append((example_id, w.name, planned.answer, planned.relevance, planned.ambiguous, planned.seconds))
+            summary.log.append(
+                (example_id, w.name, planned.answer, planned.relevance, planned.ambiguous, planned.seconds)
+            )
             if on_judgment:
                 on_judgment(w.kind)
             take(i, following, now)
@@ -196,7 +202,9 @@ class InProcess:
         assignment = services.assignment_claim_next(worker=self.users[name], batch=batch_id)
         return Lease(assignment.pk, assignment.item_id) if assignment else None
 
-    def submit_and_claim(self, name: str, assignment_id: int, judgment: crowd.Judgment, batch_id: int) -> Lease | None:
+    def submit_and_claim(
+        self, name: str, assignment_id: int, judgment: crowd.Judgment, batch_id: int
+    ) -> Lease | None:
         done = services.judgment_submit_and_claim(
             assignment_id=assignment_id, worker=self.users[name], relevance=judgment.relevance,
             answer=judgment.answer, ambiguous=judgment.ambiguous, next_batch=batch_id,
@@ -234,7 +242,9 @@ class OverHttp:
         body = self._post(name, "/api/v1/assignments/next", {"batch": batch_id})
         return Lease(body["id"], body["item"]) if body else None
 
-    def submit_and_claim(self, name: str, assignment_id: int, judgment: crowd.Judgment, batch_id: int) -> Lease | None:
+    def submit_and_claim(
+        self, name: str, assignment_id: int, judgment: crowd.Judgment, batch_id: int
+    ) -> Lease | None:
         body = self._post(
             name, f"/api/v1/assignments/{assignment_id}/judgment",
             {"relevance": judgment.relevance, "answer": judgment.answer, "ambiguous": judgment.ambiguous,

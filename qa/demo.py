@@ -39,6 +39,7 @@ class DemoState:
     created: bool
     credentials: list[tuple[str, str, str]]  # (role, username, password)
     credentials_file: Path
+    judged_batch_id: int | None = None  # the batch a simulated crowd judged (first run only)
 
 
 def credentials_file() -> Path:
@@ -113,4 +114,4 @@ def demo_seed() -> DemoState:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{role} {name} {pw}\n" for role, name, pw in credentials))
     path.chmod(0o600)
-    return DemoState(created=True, credentials=credentials, credentials_file=path)
+    return DemoState(created=True, credentials=credentials, credentials_file=path, judged_batch_id=judged.pk)

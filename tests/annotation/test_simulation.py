@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _log(summary):
-    return [(example, name, answer, relevance, ambiguous) for example, name, answer, relevance, ambiguous, _ in summary.log]
+    return [
+        (example, name, answer, relevance, ambiguous)
+        for example, name, answer, relevance, ambiguous, _ in summary.log
+    ]
 
 
 def test_the_same_seed_gives_the_same_judgments_and_another_seed_others(researcher):
@@ -33,12 +36,16 @@ def test_the_same_seed_gives_the_same_judgments_and_another_seed_others(research
 def test_a_good_crowd_s_majority_follows_a_supplied_truth_not_the_dataset_label(researcher):
     dataset = persona_dataset(rows=30)
     # The forced truth is the opposite of every dataset label: the crowd must follow it.
-    truth = {e.pk: (" No" if e.answer_matching_behavior == " Yes" else " Yes") for e in dataset.examples.all()}
+    truth = {
+        e.pk: (" No" if e.answer_matching_behavior == " Yes" else " Yes") for e in dataset.examples.all()
+    }
     batch = running_batch(researcher, [dataset], overlap=3)
     summary = crowd_simulate(batch=batch, workers=5, mix={"good": 1.0}, seed=3, truth=truth)
     assert summary.batch_status == "completed"
     answers = defaultdict(list)
-    for item_id, example_id, answer in Judgment.objects.filter(batch=batch).values_list("item_id", "item__example_id", "answer"):
+    for item_id, example_id, answer in Judgment.objects.filter(batch=batch).values_list(
+        "item_id", "item__example_id", "answer"
+    ):
         answers[(item_id, example_id)].append(answer)
     majority = {example_id: Counter(a).most_common(1)[0][0] for (_, example_id), a in answers.items()}
     assert len(majority) == 30 and all(len(a) == 3 for a in answers.values())
@@ -50,14 +57,18 @@ def test_a_good_crowd_s_majority_follows_a_supplied_truth_not_the_dataset_label(
 
 def test_random_spammers_answer_near_chance_and_constant_ones_always_alike(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=40), multiple_choice_dataset(rows=20)], overlap=3)
-    summary = crowd_simulate(batch=batch, workers=6, mix={"spammer-random": 0.5, "spammer-constant": 0.5}, seed=5)
+    summary = crowd_simulate(
+        batch=batch, workers=6, mix={"spammer-random": 0.5, "spammer-constant": 0.5}, seed=5
+    )
     spam = summary.kinds["spammer-random"]
     assert summary.judgments == 180 and spam.judgments >= 50
     assert abs(spam.accuracy - spam.chance_accuracy) < 0.12
     for name in ("sim-spammer-constant-1", "sim-spammer-constant-2", "sim-spammer-constant-3"):
         positions = {
             (" Yes", " No").index(a) if a in (" Yes", " No") else (" (A)", " (B)").index(a)
-            for a in Judgment.objects.filter(batch=batch, worker__username=name).values_list("answer", flat=True)
+            for a in Judgment.objects.filter(batch=batch, worker__username=name).values_list(
+                "answer", flat=True
+            )
         }
         assert len(positions) == 1
 
@@ -153,13 +164,19 @@ def test_a_truth_that_is_not_a_choice_is_refused(researcher, tmp_path):
 def test_gold_items_are_answered_against_their_gold_answer_and_mixed_in_the_same_way_for_a_seed(researcher):
     dataset = persona_dataset(rows=16)
     gold = list(dataset.examples.order_by("pk")[:2])
-    gold_examples = [{"example": e.pk, "answer": " No" if e.answer_matching_behavior == " Yes" else " Yes"} for e in gold]
+    gold_examples = [
+        {"example": e.pk, "answer": " No" if e.answer_matching_behavior == " Yes" else " Yes"} for e in gold
+    ]
     logs = []
     for name in ("first", "second"):
-        batch = running_batch(researcher, [dataset], name=name, gold_rate=0.3, gold_examples=gold_examples, sample_size=None)
+        batch = running_batch(
+            researcher, [dataset], name=name, gold_rate=0.3, gold_examples=gold_examples, sample_size=None
+        )
         random.seed(name)  # whatever state the process's random is in (the engine draws gold with it)
         logs.append(_log(crowd_simulate(batch=batch, workers=3, mix={"good": 1.0}, seed=4)))
-        on_gold = Judgment.objects.filter(batch=batch, item__is_gold=True).values_list("answer", "item__gold_answer")
+        on_gold = Judgment.objects.filter(batch=batch, item__is_gold=True).values_list(
+            "answer", "item__gold_answer"
+        )
         assert on_gold and sum(answer == expected for answer, expected in on_gold) >= len(on_gold) - 1
     assert logs[0] == logs[1]
 
@@ -168,7 +185,9 @@ def test_gold_items_are_answered_against_their_gold_answer_and_mixed_in_the_same
 def test_over_http_the_crowd_gives_the_same_judgments_as_in_process(researcher, live_server, capsys):
     dataset = persona_dataset(rows=6)
     mix = {"good": 0.67, "spammer-random": 0.33}
-    local = crowd_simulate(batch=running_batch(researcher, [dataset], name="local"), workers=3, mix=mix, seed=9)
+    local = crowd_simulate(
+        batch=running_batch(researcher, [dataset], name="local"), workers=3, mix=mix, seed=9
+    )
     remote_batch = running_batch(researcher, [dataset], name="remote")
     call_command(
         "simulate_crowd", str(remote_batch.pk), "--workers", "3", "--mix", "good=0.67,spammer-random=0.33",
@@ -187,4 +206,6 @@ def test_over_http_the_crowd_gives_the_same_judgments_as_in_process(researcher, 
 def test_over_http_an_unreachable_server_is_named(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=2)])
     with pytest.raises(CommandError, match="url: cannot reach http://127.0.0.1:9"):
-        call_command("simulate_crowd", str(batch.pk), "--workers", "1", "--url", "http://127.0.0.1:9", "--no-progress")
+        call_command(
+            "simulate_crowd", str(batch.pk), "--workers", "1", "--url", "http://127.0.0.1:9", "--no-progress"
+        )

@@ -47,6 +47,8 @@ def test_the_start_command_prints_where_to_open_it_and_how_to_log_in(capsys):
     out = capsys.readouterr().out
     assert "Open      http://localhost:8123/" in out
     assert "researcher researcher" in out
+    judged = Batch.objects.get(status="completed")
+    assert f"Report    http://localhost:8123/reports/batches/{judged.pk}/ (a demo batch judged by a simulated crowd)" in out
 
 
 def test_the_first_start_leaves_one_batch_judged_by_a_simulated_crowd_with_its_report_ready():

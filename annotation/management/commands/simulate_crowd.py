@@ -35,12 +35,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("batch", type=int, help="The batch's id (it must be running).")
-        parser.add_argument("--workers", type=int, default=10, help=f"How many workers (1 to {WORKERS_MAX}; default 10).")
         parser.add_argument(
-            "--mix", default=DEFAULT_MIX, help=f"Shares of each kind ({', '.join(crowd.KINDS)}); default {DEFAULT_MIX}."
+            "--workers", type=int, default=10, help=f"How many workers (1 to {WORKERS_MAX}; default 10)."
         )
-        parser.add_argument("--seed", type=int, default=0, help="The same seed gives the same judgments (default 0).")
-        parser.add_argument("--truth", help="JSON file of example id -> answer; default: each example's dataset label.")
+        parser.add_argument(
+            "--mix",
+            default=DEFAULT_MIX,
+            help=f"Shares of each kind ({', '.join(crowd.KINDS)}); default {DEFAULT_MIX}.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="The same seed gives the same judgments (default 0)."
+        )
+        parser.add_argument(
+            "--truth", help="JSON file of example id -> answer; default: each example's dataset label."
+        )
         parser.add_argument(
             "--url",
             help="Work over HTTP against the server at this URL (e.g. http://localhost:8000), which must use this "
@@ -60,14 +68,21 @@ class Command(BaseCommand):
         bar = tqdm(total=slots_open(batch=found), unit="judgment", disable=no_progress, file=sys.stderr)
         try:
             summary = crowd_simulate(
-                batch=found, workers=workers, mix=shares, seed=seed, truth=truths, on_judgment=lambda kind: bar.update(),
+                batch=found,
+                workers=workers,
+                mix=shares,
+                seed=seed,
+                truth=truths,
+                on_judgment=lambda kind: bar.update(),
                 url=url,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         finally:
             bar.close()
-        lines = [f"Batch {found.pk} ({found.name}): {summary.judgments} judgments, batch now {summary.batch_status}."]
+        lines = [
+            f"Batch {found.pk} ({found.name}): {summary.judgments} judgments, batch now {summary.batch_status}."
+        ]
         lines.append(f"  {'kind':<17}{'workers':>8}{'judgments':>10}{'accuracy':>10}{'chance':>8}")
         for kind, row in summary.kinds.items():
             accuracy = "-" if row.accuracy is None else f"{row.accuracy:.1%}"
