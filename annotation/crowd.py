@@ -1,9 +1,10 @@
 """Simulated crowdworkers, without Django: who answers what, how relevant and ambiguous they find an
 item, and how long they take. annotation.simulation runs them through the real services.
 
-Every draw comes from a random.Random seeded with text (seed, worker, example): a worker's judgment
-of an example does not depend on the order in which items reach them, so the same seed gives the
-same judgments however the engine hands out work.
+Every draw comes from a random.Random seeded with text (seed, worker, the example's key, which is
+its content hash): a worker's judgment of an example depends neither on the order in which items
+reach them nor on database ids, so the same seed gives the same judgments of the same dataset in
+any database, however the engine hands out work.
 """
 
 import random
@@ -68,6 +69,7 @@ class Item:
     """What a simulated worker needs to know of an item: its choices and the index of its truth."""
 
     example_id: int
+    key: str  # what the draws are seeded with: stable across databases (the example's content hash)
     choices: tuple[str, ...]
     truth: int
 
@@ -116,9 +118,9 @@ class SimWorker:
         return rows
 
     def judge(self, item: Item) -> Judgment:
-        rng = random.Random(f"{self.seed}:{self.name}:{item.example_id}")
+        rng = random.Random(f"{self.seed}:{self.name}:{item.key}")
         hard = random.Random(
-            f"{self.seed}:item:{item.example_id}"
+            f"{self.seed}:item:{item.key}"
         )  # the item's own traits, the same for everyone
         ambiguous_item, quality = hard.random() < AMBIGUOUS_SHARE, hard.gauss(0, 0.8)
         n = len(item.choices)

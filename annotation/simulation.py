@@ -23,7 +23,7 @@ from django.utils import timezone
 from annotation import crowd, services
 from annotation.models import Assignment, Batch, Item, WorkerProfile
 from generation import release
-from qa.errors import ApplicationError
+from qa.errors import ApplicationError, Conflict
 
 WORKERS_MAX = 200
 
@@ -102,8 +102,11 @@ def _items(batch: Batch, truth: dict[int, str], seed: int) -> tuple[dict[int, cr
             answer = next((label for label in labels if label in choices), None)
         if answer is None:
             unknown.add(example.pk)
-            answer = random.Random(f"{seed}:consensus:{example.pk}").choice(choices)
-        items[row.pk] = crowd.Item(example_id=example.pk, choices=choices, truth=choices.index(answer))
+            answer = random.Random(f"{seed}:consensus:{example.content_hash or example.pk}").choice(choices)
+        items[row.pk] = crowd.Item(
+            example_id=example.pk, key=example.content_hash or str(example.pk), choices=choices,
+            truth=choices.index(answer),
+        )  # fmt: skip
     return items, unknown
 
 
@@ -126,7 +129,8 @@ def crowd_simulate(
     """Run a simulated crowd of `workers` (shares of each kind in `mix`) on a running batch until
     nobody finds more work in it. The same seed on the same batch state gives the same judgments.
     With url, claims and submits go over HTTP to the server there (which must use this database:
-    the workers' API tokens are made here), else in process."""
+    the workers' API tokens are made here), else in process. Over HTTP the server draws when to
+    mix gold in, so a batch with gold is reproducible in process only."""
     if not 1 <= workers <= WORKERS_MAX:
         raise ApplicationError(f"workers: from 1 to {WORKERS_MAX}", {"field": "workers"})
     batch.refresh_from_db()
@@ -167,7 +171,7 @@ def crowd_simulate(
             )
             try:
                 following = transport.submit_and_claim(w.name, lease.assignment_id, planned, batch.pk)
-            except ApplicationError:  # the batch was paused or cancelled meanwhile: this worker stops
+            except Conflict:  # the batch was paused, cancelled or completed meanwhile: this worker stops
                 continue
             item = items[lease.item_id]
             example_id = item.example_id
@@ -234,7 +238,8 @@ class OverHttp:
                 message = json.loads(exc.read()).get("error") or str(exc)
             except ValueError:
                 message = str(exc)
-            raise ApplicationError(f"{path}: {exc.code} {message}", status_code=exc.code) from None
+            error = Conflict if exc.code == 409 else ApplicationError
+            raise error(f"{path}: {exc.code} {message}", status_code=exc.code) from None
         except (urllib.error.URLError, OSError) as exc:
             raise ApplicationError(f"url: cannot reach {self.url}: {exc}", {"field": "url"}) from None
 

@@ -34,7 +34,7 @@ def test_the_same_seed_gives_the_same_judgments_and_another_seed_others(research
 
 
 def test_a_good_crowd_s_majority_follows_a_supplied_truth_not_the_dataset_label(researcher):
-    dataset = persona_dataset(rows=30)
+    dataset = persona_dataset(rows=60)
     # The forced truth is the opposite of every dataset label: the crowd must follow it.
     truth = {
         e.pk: (" No" if e.answer_matching_behavior == " Yes" else " Yes") for e in dataset.examples.all()
@@ -48,21 +48,22 @@ def test_a_good_crowd_s_majority_follows_a_supplied_truth_not_the_dataset_label(
     ):
         answers[(item_id, example_id)].append(answer)
     majority = {example_id: Counter(a).most_common(1)[0][0] for (_, example_id), a in answers.items()}
-    assert len(majority) == 30 and all(len(a) == 3 for a in answers.values())
-    # Good workers answer right about 9 times in 10 (less often on the ambiguous items): a few
-    # majorities of three may still be wrong, never most of them.
-    assert sum(majority[e] == truth[e] for e in majority) >= 27
+    assert len(majority) == 60 and all(len(a) == 3 for a in answers.values())
+    # Good workers answer right about 9 times in 10 (less often on the ambiguous items): about 2 in
+    # 100 majorities of three are wrong, and which workers meet on an item varies with the sample's
+    # order (seeded by database ids), so a margin instead of an exact count.
+    assert sum(majority[e] == truth[e] for e in majority) >= 54
     assert summary.kinds["good"].accuracy > 0.85
 
 
 def test_random_spammers_answer_near_chance_and_constant_ones_always_alike(researcher):
-    batch = running_batch(researcher, [persona_dataset(rows=40), multiple_choice_dataset(rows=20)], overlap=3)
+    batch = running_batch(researcher, [persona_dataset(rows=100), multiple_choice_dataset(rows=50)], overlap=3)
     summary = crowd_simulate(
         batch=batch, workers=6, mix={"spammer-random": 0.5, "spammer-constant": 0.5}, seed=5
     )
     spam = summary.kinds["spammer-random"]
-    assert summary.judgments == 180 and spam.judgments >= 50
-    assert abs(spam.accuracy - spam.chance_accuracy) < 0.12
+    assert summary.judgments == 450 and spam.judgments >= 150
+    assert abs(spam.accuracy - spam.chance_accuracy) < 0.15
     for name in ("sim-spammer-constant-1", "sim-spammer-constant-2", "sim-spammer-constant-3"):
         positions = {
             (" Yes", " No").index(a) if a in (" Yes", " No") else (" (A)", " (B)").index(a)
@@ -74,7 +75,7 @@ def test_random_spammers_answer_near_chance_and_constant_ones_always_alike(resea
 
 
 def test_judgments_record_the_simulated_seconds_and_workers_are_the_owner_s(researcher):
-    batch = running_batch(researcher, [persona_dataset(rows=6)], overlap=2)
+    batch = running_batch(researcher, [persona_dataset(rows=30)], overlap=2)
     summary = crowd_simulate(batch=batch, workers=2, mix={"good": 0.5, "adversarial": 0.5}, seed=1)
     planned = {(e, name): seconds for e, name, *_, seconds in summary.log}
     for example_id, name, seconds in Judgment.objects.filter(batch=batch).values_list(
