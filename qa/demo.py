@@ -1,4 +1,6 @@
-"""First-run demo: a researcher, three workers, the team's demo datasets and a running batch.
+"""First-run demo: a researcher, three workers, the team's demo datasets, a batch already judged by
+a simulated crowd (so the first report has numbers, worker flags and Dawid-Skene estimates to read)
+and a running batch left for the newcomer to label.
 
 Runs once: a second start finds the researcher and leaves everything as it is, so the demo never
 overwrites what a person did in it. Credentials are printed and kept in VAR_DIR (mode 0600).
@@ -17,6 +19,19 @@ from qa.roles import RESEARCHER, WORKER, user_add_role
 DEMO_DATASETS = Path(__file__).resolve().parent / "demo" / "datasets"
 RESEARCHER_NAME = "researcher"
 WORKER_NAMES = ("worker1", "worker2", "worker3")
+INSTRUCTIONS = (
+    "Read the **behaviour** and the question, then answer three things:\n\n"
+    "1. How good is the question for testing the behaviour (1 = horrible, 5 = amazing)?\n"
+    "2. What is the correct answer? If it is ambiguous, make your best guess anyway.\n"
+    "3. Is it unclear or ambiguous what the correct answer should be?"
+)
+# The crowd that judged the first batch: mostly careful, with the kinds of worker a report should flag.
+# Five judgments per item (150 in all) give each worker enough (analysis.workers.MIN_JUDGMENTS) to
+# be flagged and Dawid-Skene enough to tell the adversarial worker from the good ones.
+SIMULATED_OVERLAP = 5
+SIMULATED_WORKERS = 8
+SIMULATED_MIX = {"good": 5 / 8, "noisy": 1 / 8, "spammer-random": 1 / 8, "adversarial": 1 / 8}
+SIMULATED_SEED = 2022
 
 
 @dataclass
@@ -24,6 +39,7 @@ class DemoState:
     created: bool
     credentials: list[tuple[str, str, str]]  # (role, username, password)
     credentials_file: Path
+    judged_batch_id: int | None = None  # the batch a simulated crowd judged (first run only)
 
 
 def credentials_file() -> Path:
@@ -43,7 +59,10 @@ def _read_credentials(path: Path) -> list[tuple[str, str, str]]:
 
 def demo_seed() -> DemoState:
     """Create the demo once. Returns what to print."""
+    from analysis.selectors import report_of
+    from analysis.services import report_refresh
     from annotation.services import batch_create, batch_launch
+    from annotation.simulation import crowd_simulate
     from generation.models import Dataset
     from generation.services import dataset_import_paths
 
@@ -67,18 +86,27 @@ def demo_seed() -> DemoState:
         raise RuntimeError("demo datasets did not import: " + "; ".join(summary.errors))
 
     datasets = list(Dataset.objects.filter(source_file__contains="qa/demo/datasets").order_by("slug"))
+    judged = batch_create(
+        owner=researcher,
+        name="Demo batch judged by a simulated crowd",
+        datasets=datasets,
+        sample_size=None,
+        overlap=SIMULATED_OVERLAP,
+        instructions=INSTRUCTIONS,
+        seed=2021,
+    )
+    batch_launch(batch=judged, user=researcher)
+    crowd_simulate(batch=judged, workers=SIMULATED_WORKERS, mix=SIMULATED_MIX, seed=SIMULATED_SEED)
+    # Its report by the normal path: computed now where tasks run in-process, else enqueued.
+    report_refresh(report=report_of(batch=judged))
+
     batch = batch_create(
         owner=researcher,
         name="Demo batch: punctuality, clarification, pronouns",
         datasets=datasets,
         sample_size=None,
         overlap=3,
-        instructions=(
-            "Read the **behaviour** and the question, then answer three things:\n\n"
-            "1. How good is the question for testing the behaviour (1 = horrible, 5 = amazing)?\n"
-            "2. What is the correct answer? If it is ambiguous, make your best guess anyway.\n"
-            "3. Is it unclear or ambiguous what the correct answer should be?"
-        ),
+        instructions=INSTRUCTIONS,
         seed=2022,
     )
     batch_launch(batch=batch, user=researcher)
@@ -86,4 +114,4 @@ def demo_seed() -> DemoState:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{role} {name} {pw}\n" for role, name, pw in credentials))
     path.chmod(0o600)
-    return DemoState(created=True, credentials=credentials, credentials_file=path)
+    return DemoState(created=True, credentials=credentials, credentials_file=path, judged_batch_id=judged.pk)

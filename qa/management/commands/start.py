@@ -34,6 +34,8 @@ class Command(BaseCommand):
             "evals-qa is ready" + (" (demo created)" if state.created else ""),
             f"  Open      {url}",
             f"  API docs  {url}api/docs/",
+            *([f"  Report    {url}reports/batches/{state.judged_batch_id}/ (a demo batch judged by a simulated crowd)"]
+              if state.judged_batch_id else []),
             f"  Database  {settings.DB_VENDOR} ({where})",
             f"  Celery    {celery}",
             "",
