@@ -72,6 +72,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
     ends = np.searchsorted(kept_dataset, np.arange(len(x.datasets)), side="right")
     kept_choices = x.item_choices[keep_item]
     kept_complete = None if x.item_complete is None else np.asarray(x.item_complete, dtype=bool)[keep_item]
+    kept_labelled = x.item_label[keep_item].any(axis=1)  # Winogenerated's items have no label
 
     datasets = []
     for d, meta in enumerate(x.datasets):
@@ -93,6 +94,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
             k=x.k,
             categories=[x.answers[c] for c in columns],
             complete=None if kept_complete is None else kept_complete[a:b],
+            labelled=kept_labelled[a:b],
             **boot,
         )
         datasets.append({"dataset": meta, "answers": [x.answers[c] for c in columns], **figures})
@@ -108,6 +110,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         k=x.k,
         categories=x.answers,
         complete=kept_complete,
+        labelled=kept_labelled,
         **boot,
     )
     totals["datasets"] = len(x.datasets)

@@ -56,6 +56,7 @@ def group_figures(
     k: int,
     categories=None,
     complete=None,
+    labelled=None,
     n_boot: int = N_BOOT,
     seed: int = 0,
 ) -> dict:
@@ -66,7 +67,9 @@ def group_figures(
     enter the majority share and the ambiguity distribution. A complete item whose judgments split
     evenly on the label (1 of 2, 2 of 4) has no majority: it is counted in `no_majority`, and
     `majority_agrees_with_label` is the share among items with a majority. The coefficients take
-    every item with two or more judgments (Fleiss's kappa in its form for varying counts)."""
+    every item with two or more judgments (Fleiss's kappa in its form for varying counts).
+    `labelled` (bool per item) leaves items without a label (Winogenerated's pronouns) out of the
+    shares that compare answers with the label: they have none to agree with."""
     units = np.asarray(units, dtype=np.int64)
     agrees = np.asarray(agrees, dtype=bool)
     ambiguous = np.asarray(ambiguous, dtype=bool)
@@ -77,9 +80,11 @@ def group_figures(
     judged = int((n_j > 0).sum())
     n_complete = int(complete.sum())
 
-    tie = (sums["agree"] * 2 == n_j) & complete
+    labelled = np.ones(n_units, dtype=bool) if labelled is None else np.asarray(labelled, dtype=bool)
+    complete_labelled = complete & labelled
+    tie = (sums["agree"] * 2 == n_j) & complete_labelled
     n_tie = int(tie.sum())
-    majority = wilson(int(((sums["agree"] * 2 > n_j) & complete).sum()), n_complete - n_tie)
+    majority = wilson(int(((sums["agree"] * 2 > n_j) & complete_labelled).sum()), int(complete_labelled.sum()) - n_tie)
     majority["items_left_out"] = judged - n_complete
     majority["no_majority"] = n_tie
     answer_counts = count_table(units, codes, n_units, n_codes)
@@ -94,8 +99,8 @@ def group_figures(
         "examples_complete": n_complete,
         "judgments": int(len(units)),
         "majority_agrees_with_label": majority,
-        "no_majority": wilson(n_tie, n_complete),
-        "answer_agrees_with_label": wilson(int(agrees.sum()), len(agrees)),
+        "no_majority": wilson(n_tie, int(complete_labelled.sum())),
+        "answer_agrees_with_label": wilson(int(agrees[labelled[units]].sum()), int(labelled[units].sum())),
         "fleiss_kappa_answers": fleiss_kappa(answer_counts, categories=categories, **boot),
         "fleiss_kappa_ambiguity": fleiss_kappa(ambiguity_counts, categories=AMBIGUITY, **boot),
         "krippendorff_alpha_relevance": krippendorff_alpha(
