@@ -146,17 +146,28 @@ class Client:
         return response.status, data, time.perf_counter() - start
 
 
-def _one(client, batch_id, rng, stats):
+def _claim(client, batch_id, stats):
+    """(go on?, the assignment claimed or None)."""
     status, data, seconds = client.post("/api/v1/assignments/next", {"batch": batch_id})
     stats["next"].append(seconds)
     if status == 204:
-        return False
+        return False, None
     if status != 200:
         stats["errors"].append(f"next {status} {data[:100]!r}")
-        return True
-    assignment = json.loads(data)
-    body = {"relevance": rng.randint(1, 5), "answer": rng.choice(assignment["choices"]), "ambiguous": rng.random() < 0.1,
-            "idempotency_key": f"{assignment['id']}-{rng.random()}"}  # fmt: skip
+        return True, None
+    return True, json.loads(data)
+
+
+def _answer(rng, assignment, **extra) -> dict:
+    return {"relevance": rng.randint(1, 5), "answer": rng.choice(assignment["choices"]), "ambiguous": rng.random() < 0.1,
+            "idempotency_key": f"{assignment['id']}-{rng.random()}", **extra}  # fmt: skip
+
+
+def _one(client, batch_id, rng, stats):
+    go_on, assignment = _claim(client, batch_id, stats)
+    if assignment is None:
+        return go_on
+    body = _answer(rng, assignment)
     status, data, seconds = client.post(f"/api/v1/assignments/{assignment['id']}/judgment", body)
     stats["judgment"].append(seconds)
     if status == 201:
@@ -171,16 +182,10 @@ def _one_combined(client, batch_id, rng, stats, state):
     Claims only when the worker holds nothing yet (its first item, or after a refusal)."""
     assignment = state.get("current")
     if assignment is None:
-        status, data, seconds = client.post("/api/v1/assignments/next", {"batch": batch_id})
-        stats["next"].append(seconds)
-        if status == 204:
-            return False
-        if status != 200:
-            stats["errors"].append(f"next {status} {data[:100]!r}")
-            return True
-        assignment = json.loads(data)
-    body = {"relevance": rng.randint(1, 5), "answer": rng.choice(assignment["choices"]), "ambiguous": rng.random() < 0.1,
-            "idempotency_key": f"{assignment['id']}-{rng.random()}", "next": True}  # fmt: skip
+        go_on, assignment = _claim(client, batch_id, stats)
+        if assignment is None:
+            return go_on
+    body = _answer(rng, assignment, next=True)
     status, data, seconds = client.post(f"/api/v1/assignments/{assignment['id']}/judgment", body)
     stats["judgment"].append(seconds)
     state["current"] = None
