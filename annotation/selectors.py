@@ -129,6 +129,16 @@ def quota_used(*, worker, batch: Batch) -> int:
     return given + held
 
 
+def quota_reached(*, worker, batch: Batch, given: int | None = None) -> bool:
+    """The worker has given all the judgments the batch's quota allows (`given`: their count, if
+    the caller has it). Items they hold do not count here: they may still submit them."""
+    if batch.quota_per_worker is None:
+        return False
+    if given is None:
+        given = Judgment.objects.filter(batch=batch, worker=worker).count()
+    return given >= batch.quota_per_worker
+
+
 def _median(values) -> float | None:
     values = [v for v in values if v is not None]
     return float(statistics.median(values)) if values else None

@@ -746,9 +746,10 @@ def worker_enter_from_platform(
                 if batch.status != Status.RUNNING:
                     raise Conflict(CLOSED[batch.status], {"status": batch.status})
                 BatchEntry.objects.create(batch=batch, worker_id=profile.user_id, session_id=session_id)
-            changed = [f for f, v in (("study_id", study_id), ("session_id", session_id)) if v and getattr(profile, f) != v]
+            given = {"study_id": study_id, "session_id": session_id}
+            changed = [f for f, v in given.items() if v and getattr(profile, f) != v]
             for field in changed:
-                setattr(profile, field, study_id if field == "study_id" else session_id)
+                setattr(profile, field, given[field])
             if changed:
                 profile.save(update_fields=changed)
             return profile.user

@@ -54,12 +54,6 @@ def _worker_batch(request, batch_id) -> Batch:
     return batch
 
 
-def _quota_reached(worker, batch: Batch) -> bool:
-    if batch.quota_per_worker is None:
-        return False
-    return Judgment.objects.filter(batch=batch, worker=worker).count() >= batch.quota_per_worker
-
-
 @worker_required
 def worker_home(request):
     batches = selectors.batches_with_work_for(worker=request.user)
@@ -85,7 +79,7 @@ def _label_page(request, batch: Batch | None):
 @worker_required
 def label(request, batch_id):
     batch = _worker_batch(request, batch_id)
-    if batch.status != Batch.Status.RUNNING or _quota_reached(request.user, batch):
+    if batch.status != Batch.Status.RUNNING or selectors.quota_reached(worker=request.user, batch=batch):
         return redirect("worker-done", batch_id=batch.pk)
     return _label_page(request, batch)
 
@@ -116,7 +110,7 @@ def worker_done(request, batch_id):
     batch = _worker_batch(request, batch_id)
     progress = _progress(request.user, batch)
     given = Judgment.objects.filter(batch=batch, worker=request.user).count()
-    quota_reached = batch.quota_per_worker is not None and given >= batch.quota_per_worker
+    quota_reached = selectors.quota_reached(worker=request.user, batch=batch, given=given)
     closed = batch.status in (Batch.Status.COMPLETED, Batch.Status.CANCELLED)
     running = batch.status == Batch.Status.RUNNING
     more_to_do = running and not quota_reached and progress["left_estimate"] > 0
