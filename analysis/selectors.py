@@ -237,25 +237,13 @@ def validated_of(*, report: Report, criteria: Criteria, dataset: str | None = No
     dataset_of_example = dict(zip(x.example_ids.tolist(), x.item_dataset.tolist(), strict=True))
     slugs = [d["slug"] for d in x.datasets]
     table["dataset"] = [slugs[dataset_of_example[e]] for e in table["example"].tolist()]
-    if dataset:
-        if dataset not in slugs:
-            raise ApplicationError(
-                f"dataset: {dataset!r} is not one of this report's datasets ({', '.join(slugs)})",
-                {"field": "dataset", "allowed": slugs},
-            )
-        keep = np.array([slug == dataset for slug in table["dataset"]], dtype=bool)
-        table = {
-            key: [v for v, k in zip(values, keep.tolist(), strict=True) if k] if isinstance(values, list) else values[keep]
-            for key, values in table.items()
-        }
-        slugs = [dataset]
     by_dataset = {slug: {"dataset": slug, "examples": 0, "passing": 0} for slug in slugs}
     for slug, passes in zip(table["dataset"], table["passes"].tolist(), strict=True):
         by_dataset[slug]["examples"] += 1
         by_dataset[slug]["passing"] += int(passes)
     summary = {
         "subject": (report.payload or {}).get("subject") or {},
-        "dataset": dataset or None,
+        "dataset": None,
         "criteria": criteria.as_dict(),
         "definition": DESCRIPTIONS,
         "examples": int(len(table["example"])),
@@ -264,6 +252,27 @@ def validated_of(*, report: Report, criteria: Criteria, dataset: str | None = No
         "flagged_workers": sorted(w["username"] for w in x.workers if w["id"] in flagged_ids),
         "judgments": int(len(x.unit)),
     }
+    if dataset:
+        return validated_of_dataset(table=table, summary=summary, dataset=dataset)
+    return table, summary
+
+
+def validated_of_dataset(*, table: dict, summary: dict, dataset: str) -> tuple[dict, dict]:
+    """validated_of's (table, summary) kept to one dataset of the subject (its slug), without
+    reading the judgments again."""
+    rows = {row["dataset"]: row for row in summary["datasets"]}
+    if dataset not in rows:
+        raise ApplicationError(
+            f"dataset: {dataset!r} is not one of this report's datasets ({', '.join(rows)})",
+            {"field": "dataset", "allowed": list(rows)},
+        )
+    keep = np.array([slug == dataset for slug in table["dataset"]], dtype=bool)
+    table = {
+        key: [v for v, k in zip(values, keep.tolist(), strict=True) if k] if isinstance(values, list) else values[keep]
+        for key, values in table.items()
+    }
+    row = rows[dataset]
+    summary = {**summary, "dataset": dataset, "examples": row["examples"], "passing": row["passing"], "datasets": [row]}
     return table, summary
 
 

@@ -20,6 +20,7 @@ from analysis.selectors import (
     report_of,
     report_summary,
     validated_of,
+    validated_of_dataset,
 )
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from analysis.thresholds import criteria_from
@@ -80,12 +81,12 @@ def _validated_form(request, report: Report, kind: str, pk: int) -> dict:
         criteria, error = criteria_from(request.GET), ""
     except ApplicationError as exc:
         criteria, error = Criteria(), exc.message
-    _, summary = validated_of(report=report, criteria=criteria)
+    table, summary = validated_of(report=report, criteria=criteria)
     every = summary["datasets"]
     dataset = request.GET.get("dataset") or ""
     if dataset:
         try:
-            _, summary = validated_of(report=report, criteria=criteria, dataset=dataset)
+            _, summary = validated_of_dataset(table=table, summary=summary, dataset=dataset)
         except ApplicationError as exc:
             dataset, error = "", error or exc.message
     query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in criteria.as_dict().items()}
