@@ -4,7 +4,6 @@ a researcher reaches the reports of batches they own (admins all)."""
 import json
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -17,11 +16,9 @@ from analysis import exports
 from analysis.bounds import MAX_AMBIGUOUS, MIN_AGREEMENT, MIN_RELEVANCE
 from analysis.models import Report
 from analysis.selectors import (
-    batches_visible_to,
-    dataset_report_of,
     examples_for_export,
     report_compare,
-    report_of,
+    report_for,
     report_summary,
     validated_lines,
     validated_of,
@@ -29,7 +26,6 @@ from analysis.selectors import (
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from analysis.thresholds import criteria_from
 from analysis.validation import DESCRIPTIONS
-from generation.models import Dataset
 from qa.bounds import ID
 from qa.errors import ApplicationError
 from qa.roles import IsResearcher
@@ -167,13 +163,10 @@ def report_response_data(report: Report) -> dict:
 
 
 def _subject(request, kind: str, pk: int) -> Report:
-    if kind == "batches":
-        batch = get_object_or_404(batches_visible_to(user=request.user), pk=pk)
-        return report_of(batch=batch)
-    dataset = get_object_or_404(Dataset, pk=pk)
-    return dataset_report_of(user=request.user, dataset=dataset)
-
-
+    found = report_for(user=request.user, kind=kind, pk=pk)
+    if found is None:
+        raise Http404
+    return found[0]
 
 
 class ReportApi(APIView):

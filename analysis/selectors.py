@@ -33,6 +33,16 @@ def dataset_report_of(*, user, dataset: Dataset) -> Report:
     return report_of(dataset=dataset, reader=None if user.is_superuser else user)
 
 
+def report_for(*, user, kind: str, pk: int) -> tuple[Report, str] | None:
+    """The report a reader asks for by its URL (batches/<pk> or datasets/<pk>) and its title;
+    None when there is none they may see (the pages and the API answer 404)."""
+    if kind == "batches":
+        batch = batches_visible_to(user=user).filter(pk=pk).first()
+        return None if batch is None else (report_of(batch=batch), batch.name)
+    dataset = Dataset.objects.filter(pk=pk).first()
+    return None if dataset is None else (dataset_report_of(user=user, dataset=dataset), dataset.slug)
+
+
 def report_of(*, batch: Batch | None = None, dataset: Dataset | None = None, reader=None) -> Report:
     """The subject's report row (created empty on first use), without the large per-example table.
     A dataset's: `reader`'s (pooled over the batches they may see), or with no reader every batch's."""

@@ -17,7 +17,7 @@ from analysis.selectors import (
     dataset_report_of,
     origin_pairs,
     report_compare,
-    report_of,
+    report_for,
     report_summary,
     validated_of,
     validated_of_dataset,
@@ -31,11 +31,10 @@ from qa.roles import researcher_required
 
 
 def _report(request, kind: str, pk: int) -> tuple[Report, str]:
-    if kind == "batches":
-        batch = get_object_or_404(batches_visible_to(user=request.user), pk=pk)
-        return report_of(batch=batch), batch.name
-    dataset = get_object_or_404(Dataset, pk=pk)
-    return dataset_report_of(user=request.user, dataset=dataset), dataset.slug
+    found = report_for(user=request.user, kind=kind, pk=pk)
+    if found is None:
+        raise Http404("No such report of yours.")
+    return found
 
 
 @researcher_required
