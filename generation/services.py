@@ -293,15 +293,13 @@ def _dataset_for_file(
     _lock_source(source.source_file)
     dataset = Dataset.objects.filter(source_file=source.source_file).order_by("pk").first()
     if dataset is not None:
-        changes = []
-        for name, value, choices in (("collection", collection, Collection), ("origin", origin, Origin)):
-            if value and getattr(dataset, name) != value:
-                before = choices(getattr(dataset, name)).label
-                setattr(dataset, name, value)
-                changes.append(f"{dataset.slug}: {name} changed from {before} to {choices(value).label}")
+        changes = [
+            f"{dataset.slug}: {name} changed from {choices(getattr(dataset, name)).label} to {choices(value).label}"
+            for name, value, choices in (("collection", collection, Collection), ("origin", origin, Origin))
+            if value and getattr(dataset, name) != value
+        ]
         if changes:
-            dataset.provenance = {**dataset.provenance, "recognised": _recognised(dataset.provenance, collection, origin)}
-            dataset.save(update_fields=["collection", "origin", "provenance", "updated_at"])
+            dataset_update(dataset=dataset, collection=collection, origin=origin)
         return dataset, False, changes
     place = source.place
     provenance = {
