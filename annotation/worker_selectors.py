@@ -5,8 +5,8 @@ from collections import defaultdict
 
 from django.db.models import Q, QuerySet
 
-from annotation.models import Assignment, Batch, BatchEntry, Judgment, WorkerProfile
-from annotation.selectors import PLATFORM
+from annotation.models import Assignment, BatchEntry, Judgment, WorkerProfile
+from annotation.selectors import PLATFORM, batch_list_for
 
 
 def worker_profiles_of(*, researcher) -> QuerySet[WorkerProfile]:
@@ -58,8 +58,7 @@ def workers_page_rows(*, researcher) -> list[dict]:
     others, gold accuracy, flags, live leases; all counted over the researcher's own batches."""
     profiles = list(worker_profiles_of(researcher=researcher))
     user_ids = [p.user_id for p in profiles]
-    batches = Batch.objects.all() if researcher.is_superuser else Batch.objects.filter(owner=researcher)
-    batch_ids = list(batches.values_list("pk", flat=True))
+    batch_ids = list(batch_list_for(user=researcher).values_list("pk", flat=True))
     judgments = list(
         Judgment.objects.filter(batch_id__in=batch_ids)
         .values_list("item_id", "worker_id", "answer", "seconds", "item__is_gold", "item__gold_answer", "batch_id")
