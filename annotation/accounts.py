@@ -76,14 +76,18 @@ def usernames_check_free(names, *, field: str = "username") -> None:
         raise ApplicationError(f"{field}: listed twice (ignoring case): {', '.join(twice)}", {"field": field})
     taken = usernames_taken(names)
     if taken:
-        raise ApplicationError(f"{field}: already taken: {', '.join(taken)}", {"field": field, "taken": taken})
+        raise ApplicationError(
+            f"{field}: already taken: {', '.join(taken)}", {"field": field, "taken": taken}
+        )
 
 
 def usernames_next(*, prefix: str, count: int) -> list[str]:
     """count names prefix1, prefix2, ... skipping every name taken in any case (Worker3 takes worker3)."""
     taken = {
         name.lower()
-        for name in get_user_model().objects.filter(username__istartswith=prefix).values_list("username", flat=True)
+        for name in get_user_model()
+        .objects.filter(username__istartswith=prefix)
+        .values_list("username", flat=True)
     }
     names, n = [], 1
     while len(names) < count:

@@ -63,7 +63,9 @@ class BatchListCreateApi(APIView):
         instructions = serializers.CharField(allow_blank=True, required=False, default="")
         gold_rate = bounds.GOLD_RATE.drf(default=0.0)
         seed = bounds.SEED.drf(required=False, allow_null=True, default=None)
-        completion_url = serializers.URLField(required=False, allow_blank=True, default="", help_text=completion.HELP)
+        completion_url = serializers.URLField(
+            required=False, allow_blank=True, default="", help_text=completion.HELP
+        )
         completion_code = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=32,
             help_text="The platform's completion code; empty: the URL's cc= value, or one made here.",
@@ -73,7 +75,9 @@ class BatchListCreateApi(APIView):
         )
         quota_per_worker = bounds.QUOTA_PER_WORKER.drf(required=False, allow_null=True, default=None)
         gold_examples = serializers.ListField(
-            child=inline_serializer("GoldExample", {"example": ID.drf(), "answer": serializers.CharField(trim_whitespace=False)}),
+            child=inline_serializer(
+                "GoldExample", {"example": ID.drf(), "answer": serializers.CharField(trim_whitespace=False)}
+            ),
             required=False,
             default=list,
             max_length=bounds.GOLD_EXAMPLES_PER_BATCH,
@@ -93,7 +97,10 @@ class BatchListCreateApi(APIView):
         missing = sorted(set(ids) - {d.pk for d in datasets})
         if missing:
             return Response(
-                {"error": f"datasets: no dataset with id {', '.join(map(str, missing))}", "extra": {"field": "datasets"}},
+                {
+                    "error": f"datasets: no dataset with id {', '.join(map(str, missing))}",
+                    "extra": {"field": "datasets"},
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         batch = services.batch_create(owner=request.user, datasets=datasets, **fields)
@@ -157,7 +164,9 @@ class WorkerTableSerializer(serializers.Serializer):
     median_seconds = serializers.FloatField(allow_null=True)
     gold_judged = serializers.IntegerField()
     gold_accuracy = serializers.FloatField(allow_null=True)
-    completion_code = serializers.CharField(allow_null=True, help_text="The worker's own code (per-participant codes only).")
+    completion_code = serializers.CharField(
+        allow_null=True, help_text="The worker's own code (per-participant codes only)."
+    )
 
 
 class BatchWorkersApi(APIView):
@@ -180,8 +189,19 @@ def _judgment_rows(batch: Batch):
         Judgment.objects.filter(batch=batch)
         .order_by("pk")
         .values_list(
-            "pk", "batch_id", "item_id", "item__example_id", "item__example__dataset__slug", "worker__username",
-            "relevance", "answer", "ambiguous", "comment", "seconds", "submitted_at", "item__is_gold",
+            "pk",
+            "batch_id",
+            "item_id",
+            "item__example_id",
+            "item__example__dataset__slug",
+            "worker__username",
+            "relevance",
+            "answer",
+            "ambiguous",
+            "comment",
+            "seconds",
+            "submitted_at",
+            "item__is_gold",
         )  # fmt: skip
     )
     for row in rows.iterator(chunk_size=2000):
@@ -220,7 +240,8 @@ class BatchJudgmentsExportApi(APIView):
             response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
         else:
             return Response(
-                {"error": f"format: {fmt!r} is not one of jsonl, csv", "extra": {"field": "format"}}, status=400
+                {"error": f"format: {fmt!r} is not one of jsonl, csv", "extra": {"field": "format"}},
+                status=400,
             )
         response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-judgments.{fmt}"'
         return response
@@ -240,7 +261,10 @@ class WorkersCreateApi(APIView):
     class WorkersCreateInputSerializer(serializers.Serializer):
         count = bounds.WORKER_COUNT.drf(required=False)
         usernames = serializers.ListField(
-            child=serializers.CharField(max_length=150), required=False, min_length=1, max_length=bounds.WORKER_COUNT.high
+            child=serializers.CharField(max_length=150),
+            required=False,
+            min_length=1,
+            max_length=bounds.WORKER_COUNT.high,
         )
 
         def validate(self, attrs):
@@ -250,7 +274,9 @@ class WorkersCreateApi(APIView):
 
     class WorkersCreatedSerializer(serializers.Serializer):
         workers = inline_serializer(
-            "WorkerCredentials", {"username": serializers.CharField(), "password": serializers.CharField()}, many=True
+            "WorkerCredentials",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+            many=True,
         )
 
     @extend_schema(request=WorkersCreateInputSerializer, responses={201: WorkersCreatedSerializer})
@@ -283,17 +309,27 @@ class AssignmentNextApi(APIView):
 
     @extend_schema(
         request=AssignmentNextInputSerializer,
-        responses={200: AssignmentOutputSerializer, 204: OpenApiResponse(description="No work left for you.")},
+        responses={
+            200: AssignmentOutputSerializer,
+            204: OpenApiResponse(description="No work left for you."),
+        },
     )
     def post(self, request):
         data = self.AssignmentNextInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         batch_id = data.validated_data.get("batch")
-        assignment = services.assignment_claim_next(worker=request.user, batch=batch_id, ahead=data.validated_data["ahead"])
+        assignment = services.assignment_claim_next(
+            worker=request.user, batch=batch_id, ahead=data.validated_data["ahead"]
+        )
         if assignment is None:
             # Only now (off the hot path): a batch this worker may not see is a 404, as on the pages.
-            if batch_id is not None and selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id) is None:
-                raise ApplicationError(f"batch: no batch {batch_id} of yours", {"field": "batch"}, status_code=404)
+            if (
+                batch_id is not None
+                and selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id) is None
+            ):
+                raise ApplicationError(
+                    f"batch: no batch {batch_id} of yours", {"field": "batch"}, status_code=404
+                )
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentOutputSerializer(services.item_payload(assignment=assignment)).data)
 
@@ -373,10 +409,17 @@ class JudgmentSubmitApi(APIView):
         batch_id = fields.pop("batch", services.SAME_BATCH)
         if batch_id is None:
             batch_id = services.ANY_BATCH
-        elif batch_id != services.SAME_BATCH and selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id) is None:
+        elif (
+            batch_id != services.SAME_BATCH
+            and selectors.worker_batch_or_none(worker=request.user, batch_id=batch_id) is None
+        ):
             # Before the judgment is stored: a refused request changes nothing.
-            raise ApplicationError(f"batch: no batch {batch_id} of yours", {"field": "batch"}, status_code=404)
-        result = services.judgment_submit_and_claim(assignment_id=id, worker=request.user, next_batch=batch_id, **fields)
+            raise ApplicationError(
+                f"batch: no batch {batch_id} of yours", {"field": "batch"}, status_code=404
+            )
+        result = services.judgment_submit_and_claim(
+            assignment_id=id, worker=request.user, next_batch=batch_id, **fields
+        )
         body = {
             "judgment": result.judgment,
             "next": services.item_payload(assignment=result.next) if result.next is not None else None,

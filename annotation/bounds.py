@@ -13,7 +13,9 @@ QUOTA_PER_WORKER = Bound(1, 1_000_000)  # judgments per worker (PositiveIntegerF
 WORKER_COUNT = Bound(1, 1000)  # accounts made in one request
 RELEVANCE = Bound(1, 5)
 INVITES = Bound(1, 100)  # invite links made at once on the workers page
-MEAN_RELEVANCE = Bound(float(RELEVANCE.low), float(RELEVANCE.high), integer=False)  # thresholds on a mean rating
+MEAN_RELEVANCE = Bound(
+    float(RELEVANCE.low), float(RELEVANCE.high), integer=False
+)  # thresholds on a mean rating
 # Lengths of lists a request may carry: each entry is work done in the request.
 DATASETS_PER_BATCH = 500
 GOLD_EXAMPLES_PER_BATCH = 10_000

@@ -22,7 +22,10 @@ from qa.errors import ApplicationError
 
 SHARED = "shared"
 PER_PARTICIPANT = "per_participant"
-MODES = {SHARED: "One code for everyone (the platform's)", PER_PARTICIPANT: "A code of its own for each participant"}
+MODES = {
+    SHARED: "One code for everyone (the platform's)",
+    PER_PARTICIPANT: "A code of its own for each participant",
+}
 PLACEHOLDER = "{code}"
 CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 HELP = (

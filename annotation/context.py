@@ -8,6 +8,9 @@ from qa.roles import is_researcher, is_worker
 def participant_context(request) -> dict:
     user = getattr(request, "user", None)
     participant = (
-        is_worker(user) and not is_researcher(user) and not user.is_superuser and worker_is_participant(worker=user)
+        is_worker(user)
+        and not is_researcher(user)
+        and not user.is_superuser
+        and worker_is_participant(worker=user)
     )
     return {"is_participant": participant}

@@ -119,9 +119,7 @@ class SimWorker:
 
     def judge(self, item: Item) -> Judgment:
         rng = random.Random(f"{self.seed}:{self.name}:{item.key}")
-        hard = random.Random(
-            f"{self.seed}:item:{item.key}"
-        )  # the item's own traits, the same for everyone
+        hard = random.Random(f"{self.seed}:item:{item.key}")  # the item's own traits, the same for everyone
         ambiguous_item, quality = hard.random() < AMBIGUOUS_SHARE, hard.gauss(0, 0.8)
         n = len(item.choices)
         row = self.confusion(n)[item.truth]

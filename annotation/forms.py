@@ -27,8 +27,12 @@ class BatchForm(forms.Form):
     )
     overlap = bounds.OVERLAP.form(initial=3, help_text="Workers per example (k).")
     lease_minutes = bounds.LEASE_MINUTES.form(initial=15, help_text="How long a worker holds an item.")
-    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown.")
-    gold_rate = bounds.GOLD_RATE.form(initial=0, help_text="Share of items that are gold controls, e.g. 0.05.")
+    instructions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown."
+    )
+    gold_rate = bounds.GOLD_RATE.form(
+        initial=0, help_text="Share of items that are gold controls, e.g. 0.05."
+    )
     gold = forms.CharField(
         label="Gold controls",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "1234, Yes\n5678, (B)"}),
@@ -48,20 +52,29 @@ class BatchForm(forms.Form):
         help_text="Per participant: for platforms that check each participant's own code.",
     )  # fmt: skip
 
-
     def clean_gold(self) -> list[dict]:
         """'1234, Yes' -> {"example": 1234, "answer": " Yes"}: the answer matched to the example's
         own choices, ignoring case and the release's leading space."""
-        lines = [(n, line.strip()) for n, line in enumerate(self.cleaned_data["gold"].splitlines(), 1) if line.strip()]
+        lines = [
+            (n, line.strip())
+            for n, line in enumerate(self.cleaned_data["gold"].splitlines(), 1)
+            if line.strip()
+        ]
         if len(lines) > bounds.GOLD_EXAMPLES_PER_BATCH:
-            raise forms.ValidationError(f"At most {bounds.GOLD_EXAMPLES_PER_BATCH} gold controls in one batch.")
+            raise forms.ValidationError(
+                f"At most {bounds.GOLD_EXAMPLES_PER_BATCH} gold controls in one batch."
+            )
         parsed = []
         for n, line in lines:
             match = re.fullmatch(r"(\d+)\s*[,;\t ]\s*(.+)", line)
             if not match:
-                raise forms.ValidationError(f"Line {n}: write an example id, a comma and the answer ({line!r}).")
+                raise forms.ValidationError(
+                    f"Line {n}: write an example id, a comma and the answer ({line!r})."
+                )
             parsed.append((n, int(match[1]), match[2].strip()))
-        examples = Example.objects.select_related("dataset").in_bulk([example_id for _, example_id, _ in parsed])
+        examples = Example.objects.select_related("dataset").in_bulk(
+            [example_id for _, example_id, _ in parsed]
+        )
         gold = []
         for n, example_id, given in parsed:
             example = examples.get(example_id)
@@ -71,7 +84,9 @@ class BatchForm(forms.Form):
             answer = next((c for c in choices if c.strip().lower() == given.lower()), None)
             if answer is None:
                 shown = ", ".join(c.strip() for c in choices)
-                raise forms.ValidationError(f"Line {n}: {given!r} is not one of the answers of example {example_id} ({shown}).")
+                raise forms.ValidationError(
+                    f"Line {n}: {given!r} is not one of the answers of example {example_id} ({shown})."
+                )
             gold.append({"example": example_id, "answer": answer})
         return gold
 

@@ -13,5 +13,7 @@ _TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote
 
 @lru_cache(maxsize=64)  # a batch's instructions, rendered once per process
 def markdown_safe(text: str) -> str:
-    html = md.markdown(text or "", extensions=["sane_lists", "toc"], extension_configs={"toc": {"baselevel": 3}})
+    html = md.markdown(
+        text or "", extensions=["sane_lists", "toc"], extension_configs={"toc": {"baselevel": 3}}
+    )
     return nh3.clean(html, tags=_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer")

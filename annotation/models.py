@@ -47,7 +47,9 @@ class Batch(models.Model):
     seed = models.BigIntegerField(help_text="Seed of the sample: the same seed draws the same examples.")
     entry_token = models.CharField(max_length=32, unique=True, default=_token)
     completion_code = models.CharField(
-        max_length=32, default=_completion_code, help_text="The platform's completion code (one for everyone)."
+        max_length=32,
+        default=_completion_code,
+        help_text="The platform's completion code (one for everyone).",
     )
     completion_url = models.URLField(blank=True, help_text="Crowd platform URL to send finished workers to.")
     completion_mode = models.CharField(
@@ -57,7 +59,9 @@ class Batch(models.Model):
         help_text="annotation.completion: the platform's one code, or a code made here for each participant.",
     )
     quota_per_worker = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Most judgments one worker may give in this batch; empty for no limit."
+        null=True,
+        blank=True,
+        help_text="Most judgments one worker may give in this batch; empty for no limit.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
@@ -143,7 +147,9 @@ class Judgment(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="judgment")
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="judgments")
     relevance = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    answer = models.CharField(max_length=200, help_text="One of the item's choices, as written (' Yes', ' (A)').")
+    answer = models.CharField(
+        max_length=200, help_text="One of the item's choices, as written (' Yes', ' (A)')."
+    )
     ambiguous = models.BooleanField()
     comment = models.TextField(blank=True)
     seconds = models.FloatField(help_text="Server time from claim to submit.")
@@ -160,7 +166,9 @@ class Judgment(models.Model):
         ordering = ["submitted_at"]
         constraints = [
             models.UniqueConstraint(fields=["item", "worker"], name="judgment_unique_item_worker"),
-            models.CheckConstraint(condition=Q(relevance__gte=1, relevance__lte=5), name="judgment_relevance_1_5"),
+            models.CheckConstraint(
+                condition=Q(relevance__gte=1, relevance__lte=5), name="judgment_relevance_1_5"
+            ),
         ]
         indexes = [models.Index(fields=["batch", "worker"], name="judgment_batch_worker")]
 
@@ -171,7 +179,9 @@ class Judgment(models.Model):
 class WorkerProfile(models.Model):
     """Where a worker account came from: bulk-created by a researcher, or a crowd-platform entry."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_profile"
+    )
     platform = models.CharField(max_length=32, blank=True, help_text="'prolific' for entry links.")
     external_id = models.CharField(max_length=128, blank=True)
     study_id = models.CharField(max_length=128, blank=True)
@@ -201,7 +211,9 @@ class BatchEntry(models.Model):
     that entry, which a later entry from another browser must repeat (see worker_enter_from_platform)."""
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="entries")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batch_entries")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batch_entries"
+    )
     session_id = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

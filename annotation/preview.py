@@ -17,7 +17,7 @@ PREVIEW_ITEMS = 20
 def batch_preview_items(*, batch: Batch, limit: int = PREVIEW_ITEMS) -> list[dict]:
     """Up to `limit` items in the batch's order, each shaped like services.item_payload."""
     if batch.status == Batch.Status.DRAFT:
-        from annotation.services import _sample_items  # builds unsaved Items: the same draw as launch
+        from annotation.services.batches import _sample_items  # builds unsaved Items: the same draw as launch
 
         gold = list(batch.items.filter(is_gold=True).order_by("position"))
         items = (gold + _sample_items(batch))[:limit]

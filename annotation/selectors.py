@@ -57,7 +57,9 @@ class WorkerScope:
         return [self.every_batch, self.owner_id, worker_id]
 
 
-def worker_scope_of(*, is_superuser: bool, researcher: bool, user_id: int, platform: str | None, created_by_id) -> WorkerScope:
+def worker_scope_of(
+    *, is_superuser: bool, researcher: bool, user_id: int, platform: str | None, created_by_id
+) -> WorkerScope:
     """The rule of the module docstring, from the few facts it needs."""
     if is_superuser:
         return WorkerScope(True, None)
@@ -77,7 +79,11 @@ def worker_scope(*, worker) -> WorkerScope:
     if scope is None:
         profile = None
         if not worker.is_superuser:
-            profile = WorkerProfile.objects.filter(user_id=worker.pk).values_list("platform", "created_by_id").first()
+            profile = (
+                WorkerProfile.objects.filter(user_id=worker.pk)
+                .values_list("platform", "created_by_id")
+                .first()
+            )
         platform, created_by_id = profile or (None, None)
         scope = worker_scope_of(
             is_superuser=worker.is_superuser,
@@ -155,11 +161,15 @@ def batch_progress(*, batch: Batch) -> dict:
     planned = total
     if batch.status == Batch.Status.DRAFT:
         planned = _planned_size(batch)
-    live_leases = Assignment.objects.filter(batch=batch, status=Assignment.Status.ACTIVE, expires_at__gt=now).count()
+    live_leases = Assignment.objects.filter(
+        batch=batch, status=Assignment.Status.ACTIVE, expires_at__gt=now
+    ).count()
     recent = Judgment.objects.filter(batch=batch, submitted_at__gte=now - ACTIVE_WINDOW)
     active_workers = recent.values("worker").distinct().count()
     judgments = Judgment.objects.filter(batch=batch).count()
-    seconds = list(Judgment.objects.filter(batch=batch).order_by("-submitted_at").values_list("seconds", flat=True)[:500])
+    seconds = list(
+        Judgment.objects.filter(batch=batch).order_by("-submitted_at").values_list("seconds", flat=True)[:500]
+    )
     median_seconds = _median(seconds)
     needed = max(0, planned * batch.overlap - (items["judged"] or 0))
     rate = recent_rate(batch=batch, now=now)
@@ -187,7 +197,9 @@ def recent_rate(*, batch: Batch, now) -> float | None:
     A fixed 10-minute window counted the minutes before work began and the ETA came out many times
     too long early in a batch; None with fewer than two judgments."""
     times = list(
-        Judgment.objects.filter(batch=batch).order_by("-submitted_at").values_list("submitted_at", flat=True)[:RATE_JUDGMENTS]
+        Judgment.objects.filter(batch=batch)
+        .order_by("-submitted_at")
+        .values_list("submitted_at", flat=True)[:RATE_JUDGMENTS]
     )
     if len(times) < 2:
         return None
@@ -234,11 +246,12 @@ class _Worker:
 def batch_worker_table(*, batch: Batch) -> list[dict]:
     """Per worker: judgments, median seconds, gold accuracy (None without gold answers)."""
     rows: dict[int, dict] = {}
-    for worker_id, username, seconds, is_gold, answer, gold_answer in Judgment.objects.filter(batch=batch).values_list(
-        "worker_id", "worker__username", "seconds", "item__is_gold", "answer", "item__gold_answer"
-    ):
+    for worker_id, username, seconds, is_gold, answer, gold_answer in Judgment.objects.filter(
+        batch=batch
+    ).values_list("worker_id", "worker__username", "seconds", "item__is_gold", "answer", "item__gold_answer"):
         row = rows.setdefault(
-            worker_id, {"worker": username, "worker_id": worker_id, "judgments": 0, "_seconds": [], "_gold": []}
+            worker_id,
+            {"worker": username, "worker_id": worker_id, "judgments": 0, "_seconds": [], "_gold": []},
         )
         if is_gold:
             row["_gold"].append(answer == gold_answer)
@@ -252,7 +265,9 @@ def batch_worker_table(*, batch: Batch) -> list[dict]:
     for row in rows.values():
         # The code each participant was given, for checking a platform's submissions against it.
         row["completion_code"] = (
-            completion.completion_code_for(batch=batch, worker=_Worker(row["worker_id"])) if per_participant else None
+            completion.completion_code_for(batch=batch, worker=_Worker(row["worker_id"]))
+            if per_participant
+            else None
         )
         gold = row.pop("_gold")
         row["median_seconds"] = _median(row.pop("_seconds"))
@@ -264,7 +279,7 @@ def batch_worker_table(*, batch: Batch) -> list[dict]:
 
 def batches_with_work_for(*, worker) -> list[Batch]:
     """Running batches with an item this worker could still take (or holds)."""
-    from annotation.services import _candidates  # the engine's own definition of open work
+    from annotation.services.engine import _candidates  # the engine's own definition of open work
 
     now = timezone.now()
     result = []
@@ -279,7 +294,7 @@ def batches_with_work_for(*, worker) -> list[Batch]:
 
 def worker_progress(*, worker, batch: Batch | None = None) -> dict:
     """'17 done, about 83 left': the worker's judgments, and items still open to them."""
-    from annotation.services import _candidates
+    from annotation.services.engine import _candidates
 
     judgments = Judgment.objects.filter(worker=worker, item__is_gold=False)
     if batch is not None:

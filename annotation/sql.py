@@ -47,9 +47,7 @@ PAYLOAD_COLUMNS = (
     "e.id, e.question, e.sentence_with_blank, e.pronoun_options, "
     "d.id, d.format, d.behavior, b.instructions, b.lease_seconds"
 )
-PAYLOAD_JOINS = (
-    f"JOIN {BATCH} b ON b.id = i.batch_id JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id"
-)
+PAYLOAD_JOINS = f"JOIN {BATCH} b ON b.id = i.batch_id JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id"
 
 # The batches (b) a worker may work in: annotation.selectors decides who may see which batches and
 # gives these parameters (WorkerScope.sql_params: every batch?, one owner's batches, the worker for
@@ -196,4 +194,6 @@ BATCH_COMPLETE = (
 # After the claim, in its transaction: the lease handed out is stored on the judgment, unless one
 # already is (a replay of the same request raced this one: the caller then rolls its claim back and
 # hands out the stored one). Params: assignment, judgment.
-JUDGMENT_NEXT_SET = f"UPDATE {JUDGMENT} SET next_assignment_id = %s WHERE id = %s AND next_assignment_id IS NULL"
+JUDGMENT_NEXT_SET = (
+    f"UPDATE {JUDGMENT} SET next_assignment_id = %s WHERE id = %s AND next_assignment_id IS NULL"
+)

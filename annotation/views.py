@@ -21,7 +21,6 @@ from annotation import (
     selectors,
     services,
     worker_selectors,
-    worker_services,
 )
 from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
 from annotation.markdown import markdown_safe
@@ -70,7 +69,9 @@ def _label_page(request, batch: Batch | None):
             "batch": batch,
             "progress": progress,
             "instructions_html": markdown_safe(batch.instructions) if batch else "",
-            "progress_url": reverse("worker-progress", args=[batch.pk]) if batch else reverse("worker-progress-all"),
+            "progress_url": reverse("worker-progress", args=[batch.pk])
+            if batch
+            else reverse("worker-progress-all"),
             "done_url": reverse("worker-done", args=[batch.pk]) if batch else reverse("worker-home"),
         },
     )
@@ -148,7 +149,9 @@ def platform_entry(request, token):
     it is in no later request line; Django's own request log writes paths without query strings."""
     batch = Batch.objects.filter(entry_token=token).first()
     if batch is None:
-        return render(request, "annotation/entry_error.html", {"message": "This study link is not valid."}, status=404)
+        return render(
+            request, "annotation/entry_error.html", {"message": "This study link is not valid."}, status=404
+        )
     proven = request.get_signed_cookie(PARTICIPANT_COOKIE, default=None, salt=PARTICIPANT_COOKIE_SALT)
     if proven is None and request.user.is_authenticated:
         proven = str(request.user.pk)
@@ -161,7 +164,9 @@ def platform_entry(request, token):
             proven_user_id=int(proven) if proven and proven.isdigit() else None,
         )
     except ApplicationError as exc:
-        return render(request, "annotation/entry_error.html", {"message": exc.message}, status=exc.status_code)
+        return render(
+            request, "annotation/entry_error.html", {"message": exc.message}, status=exc.status_code
+        )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     target = "worker-done" if batch.status != Batch.Status.RUNNING else "worker-label"
     response = redirect(target, batch_id=batch.pk)
@@ -177,7 +182,9 @@ def invite_accept(request, signed):
     try:
         inviter, _ = onboarding.invite_read(signed)
     except ApplicationError as exc:
-        return render(request, "annotation/entry_error.html", {"message": exc.message, "invite": True}, status=400)
+        return render(
+            request, "annotation/entry_error.html", {"message": exc.message, "invite": True}, status=400
+        )
     form = InviteAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -205,7 +212,9 @@ def batch_list(request):
 def batch_create(request):
     initial = {}
     if ids := request.GET.get("datasets"):
-        initial["datasets"] = [int(i) for i in ids.split(",") if i.strip().isascii() and i.strip().isdecimal()]
+        initial["datasets"] = [
+            int(i) for i in ids.split(",") if i.strip().isascii() and i.strip().isdecimal()
+        ]
     form = BatchForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -230,7 +239,9 @@ def batch_create(request):
             field = exc.extra.get("field")
             form.add_error(field if field in form.fields else None, exc.message)
         else:
-            messages.success(request, "Batch created as a draft. Launch it to freeze the sample and open it to workers.")
+            messages.success(
+                request, "Batch created as a draft. Launch it to freeze the sample and open it to workers."
+            )
             return redirect("batch-detail", pk=batch.pk)
     return render(request, "annotation/batch_create.html", {"form": form})
 
@@ -250,7 +261,8 @@ def batch_detail(request, pk):
             "batch": batch,
             "progress": selectors.batch_progress(batch=batch),
             "workers": selectors.batch_worker_table(batch=batch),
-            "entry_url": entry_url + "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}",
+            "entry_url": entry_url
+            + "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}",
             "instructions_html": markdown_safe(batch.instructions),
             "completion_example": completion.completion_redirect(
                 batch=batch,
@@ -326,9 +338,9 @@ def workers_list(request):
 
 
 WORKER_ACTIONS = {
-    "deactivate": worker_services.worker_deactivate,
-    "reactivate": worker_services.worker_reactivate,
-    "password": worker_services.worker_password_reset,
+    "deactivate": services.worker_deactivate,
+    "reactivate": services.worker_reactivate,
+    "password": services.worker_password_reset,
 }
 
 
@@ -348,7 +360,9 @@ def worker_action(request, pk, action):
     if action == "password":
         request.session[RESET_KEY] = result
     elif action == "deactivate":
-        messages.success(request, f"{result.username} deactivated; the items they held went back to the pool.")
+        messages.success(
+            request, f"{result.username} deactivated; the items they held went back to the pool."
+        )
     else:
         messages.success(request, f"{result.username} can log in again.")
     return redirect("workers-list")
@@ -386,7 +400,9 @@ def workers_create(request):
     except ValueError:
         n_invites = 1
     invite_urls = [
-        request.build_absolute_uri(reverse("invite-accept", args=[onboarding.invite_make(inviter=request.user)]))
+        request.build_absolute_uri(
+            reverse("invite-accept", args=[onboarding.invite_make(inviter=request.user)])
+        )
         for _ in range(n_invites)
     ]
     return render(

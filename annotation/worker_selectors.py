@@ -31,7 +31,10 @@ def worker_manageable(*, researcher, worker) -> bool:
     if profile.platform != PLATFORM:
         return False
     entries = BatchEntry.objects.filter(worker=worker)
-    return entries.filter(batch__owner=researcher).exists() and not entries.exclude(batch__owner=researcher).exists()
+    return (
+        entries.filter(batch__owner=researcher).exists()
+        and not entries.exclude(batch__owner=researcher).exists()
+    )
 
 
 def _agreement(judgments) -> dict[int, dict]:
@@ -60,8 +63,9 @@ def workers_page_rows(*, researcher) -> list[dict]:
     user_ids = [p.user_id for p in profiles]
     batch_ids = list(batch_list_for(user=researcher).values_list("pk", flat=True))
     judgments = list(
-        Judgment.objects.filter(batch_id__in=batch_ids)
-        .values_list("item_id", "worker_id", "answer", "seconds", "item__is_gold", "item__gold_answer", "batch_id")
+        Judgment.objects.filter(batch_id__in=batch_ids).values_list(
+            "item_id", "worker_id", "answer", "seconds", "item__is_gold", "item__gold_answer", "batch_id"
+        )
     )
     agreement = _agreement([(i, w, a, s) for i, w, a, s, gold, _, _ in judgments if not gold])
     per_worker = defaultdict(lambda: {"judgments": 0, "gold": [], "batches": set()})
@@ -72,9 +76,9 @@ def workers_page_rows(*, researcher) -> list[dict]:
             row["gold"].append(answer == gold_answer)
         else:
             row["judgments"] += 1
-    for worker_id, batch_id in BatchEntry.objects.filter(worker_id__in=user_ids, batch_id__in=batch_ids).values_list(
-        "worker_id", "batch_id"
-    ):
+    for worker_id, batch_id in BatchEntry.objects.filter(
+        worker_id__in=user_ids, batch_id__in=batch_ids
+    ).values_list("worker_id", "batch_id"):
         per_worker[worker_id]["batches"].add(batch_id)
     live = defaultdict(int)
     for worker_id in Assignment.objects.filter(

@@ -10,7 +10,11 @@ from qa.roles import WORKER, user_add_role
 
 def persona_dataset(slug="punctual", rows=10, yes_share=0.5) -> Dataset:
     dataset = Dataset.objects.create(
-        slug=slug, name=slug, collection="persona", format=release.PERSONA, behavior=f"Suppose there is a person who is {slug}."
+        slug=slug,
+        name=slug,
+        collection="persona",
+        format=release.PERSONA,
+        behavior=f"Suppose there is a person who is {slug}.",
     )
     examples = []
     for i in range(rows):
@@ -23,14 +27,20 @@ def persona_dataset(slug="punctual", rows=10, yes_share=0.5) -> Dataset:
             "answer_not_matching_behavior": " No" if label == " Yes" else " Yes",
         }
         fields = release.parse_record(release.PERSONA, record)
-        examples.append(Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields))
+        examples.append(
+            Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields)
+        )
     Example.objects.bulk_create(examples)
     return dataset
 
 
 def multiple_choice_dataset(slug="clarify", rows=6) -> Dataset:
     dataset = Dataset.objects.create(
-        slug=slug, name=slug, collection="advanced-ai-risk", format=release.MULTIPLE_CHOICE, behavior="Asks for clarification."
+        slug=slug,
+        name=slug,
+        collection="advanced-ai-risk",
+        format=release.MULTIPLE_CHOICE,
+        behavior="Asks for clarification.",
     )
     examples = []
     for i in range(rows):
@@ -40,7 +50,9 @@ def multiple_choice_dataset(slug="clarify", rows=6) -> Dataset:
             "answer_not_matching_behavior": " (B)" if i % 2 == 0 else " (A)",
         }
         fields = release.parse_record(release.MULTIPLE_CHOICE, record)
-        examples.append(Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields))
+        examples.append(
+            Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields)
+        )
     Example.objects.bulk_create(examples)
     return dataset
 

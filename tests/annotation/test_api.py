@@ -101,7 +101,13 @@ def test_a_worker_claims_judges_and_gets_204_when_done(api, worker, batch):
         assert "answer_matching_behavior" not in json.dumps(body)
         submitted = client.post(
             f"/api/v1/assignments/{body['id']}/judgment",
-            {"relevance": 4, "answer": " Yes", "ambiguous": False, "comment": "", "idempotency_key": f"k{seen}"},
+            {
+                "relevance": 4,
+                "answer": " Yes",
+                "ambiguous": False,
+                "comment": "",
+                "idempotency_key": f"k{seen}",
+            },
             format="json",
         )
         assert submitted.status_code == 201, submitted.json()
@@ -133,7 +139,9 @@ def test_a_worker_cannot_judge_another_workers_assignment(api, worker, batch):
     (other,) = workers(1)
     theirs = services.assignment_claim_next(worker=other, batch=batch)
     response = api(worker).post(
-        f"/api/v1/assignments/{theirs.pk}/judgment", {"relevance": 3, "answer": " Yes", "ambiguous": False}, format="json"
+        f"/api/v1/assignments/{theirs.pk}/judgment",
+        {"relevance": 3, "answer": " Yes", "ambiguous": False},
+        format="json",
     )
     assert response.status_code == 404
     assert not Judgment.objects.exists()
@@ -171,7 +179,17 @@ def test_the_owner_streams_the_judgments(api, researcher, batch, fmt):
     if fmt == "jsonl":
         records = [json.loads(line) for line in body.splitlines()]
         assert len(records) == 2
-        assert set(records[0]) >= {"item", "example", "worker", "relevance", "answer", "ambiguous", "comment", "seconds", "submitted_at"}
+        assert set(records[0]) >= {
+            "item",
+            "example",
+            "worker",
+            "relevance",
+            "answer",
+            "ambiguous",
+            "comment",
+            "seconds",
+            "submitted_at",
+        }
     else:
         lines = body.strip().splitlines()
         assert lines[0].startswith("judgment,batch,item,example") and len(lines) == 3

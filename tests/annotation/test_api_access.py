@@ -35,7 +35,11 @@ def _researcher_calls(batch_id):
 
 
 def _call(client, method, path, body=None):
-    return getattr(client, method)(path, body, format="json") if body is not None else getattr(client, method)(path)
+    return (
+        getattr(client, method)(path, body, format="json")
+        if body is not None
+        else getattr(client, method)(path)
+    )
 
 
 def test_the_owner_reaches_every_batch_endpoint(api, researcher, batch):
@@ -85,7 +89,9 @@ def test_a_worker_cannot_skip_another_workers_assignment(api, worker, batch):
     assert Assignment.objects.get(pk=theirs.pk).status == Assignment.Status.ACTIVE
 
 
-def test_a_worker_filters_by_batch_gets_204_from_a_paused_batch_and_404_from_a_missing_one(api, worker, researcher, batch):
+def test_a_worker_filters_by_batch_gets_204_from_a_paused_batch_and_404_from_a_missing_one(
+    api, worker, researcher, batch
+):
     client = api(worker)
     paused = running_batch(researcher, [persona_dataset(slug="paused", rows=2)])
     services.batch_pause(batch=paused, user=researcher)
@@ -103,7 +109,9 @@ def test_the_same_idempotency_key_through_the_api_gives_the_same_judgment(api, w
     first = client.post(f"/api/v1/assignments/{a['id']}/judgment", body, format="json")
     again = client.post(f"/api/v1/assignments/{a['id']}/judgment", body, format="json")
     assert first.status_code == 201 and again.json()["id"] == first.json()["id"]
-    other_key = client.post(f"/api/v1/assignments/{a['id']}/judgment", {**GOOD, "idempotency_key": "x"}, format="json")
+    other_key = client.post(
+        f"/api/v1/assignments/{a['id']}/judgment", {**GOOD, "idempotency_key": "x"}, format="json"
+    )
     assert other_key.status_code == 409 and "already judged" in other_key.json()["error"]
     assert Judgment.objects.count() == 1
 
@@ -138,7 +146,9 @@ def test_a_late_answer_to_a_completed_batch_is_a_409_that_says_so(api, researche
     late = client.post("/api/v1/assignments/next", {}, format="json").json()
     Assignment.objects.filter(pk=late["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
     (quick,) = workers(1)
-    services.judgment_submit(assignment_id=services.assignment_claim_next(worker=quick, batch=batch).pk, worker=quick, **GOOD)
+    services.judgment_submit(
+        assignment_id=services.assignment_claim_next(worker=quick, batch=batch).pk, worker=quick, **GOOD
+    )
     response = client.post(f"/api/v1/assignments/{late['id']}/judgment", GOOD, format="json")
     assert response.status_code == 409 and "already complete" in response.json()["error"]
 
@@ -146,7 +156,9 @@ def test_a_late_answer_to_a_completed_batch_is_a_409_that_says_so(api, researche
 def test_k_larger_than_the_possible_workers_is_accepted_and_reported_at_risk(api, researcher):
     dataset = persona_dataset(rows=2)
     client = api(researcher)
-    created = client.post("/api/v1/batches/", {"name": "big k", "datasets": [dataset.pk], "overlap": 10}, format="json")
+    created = client.post(
+        "/api/v1/batches/", {"name": "big k", "datasets": [dataset.pk], "overlap": 10}, format="json"
+    )
     assert created.status_code == 201
     client.post(f"/api/v1/batches/{created.json()['id']}/launch")
     progress = client.get(f"/api/v1/batches/{created.json()['id']}/progress").json()
@@ -158,7 +170,15 @@ def test_k_larger_than_the_possible_workers_is_accepted_and_reported_at_risk(api
 # worker account that other_researcher made. Neither may read a label (answer_matching_behavior),
 # a label_confidence, another worker's judgment, or the items (or name) of a study not theirs.
 
-WORKER_PAGES = ["/", "/work/", "/work/all/", "/work/all/progress", "/work/{mine}/", "/work/{mine}/progress", "/work/{mine}/done"]
+WORKER_PAGES = [
+    "/",
+    "/work/",
+    "/work/all/",
+    "/work/all/progress",
+    "/work/{mine}/",
+    "/work/{mine}/progress",
+    "/work/{mine}/done",
+]
 NOT_FOR_WORKERS = [
     "/api/v1/datasets/", "/api/v1/datasets/{dataset}/", "/api/v1/datasets/{dataset}/examples/",
     "/api/v1/datasets/{dataset}/export", "/api/v1/datasets/{dataset}/report", "/api/v1/datasets/{dataset}/report/x",
@@ -181,7 +201,12 @@ ELSEWHERE = {
     "platform-entry", "invite-accept", "login", "logout", "api-token", "schema", "api-docs", "api-redoc", "healthz",
     "api-assignment-next", "api-judgment-submit", "api-assignment-skip", "worker-progress-all",
 }  # fmt: skip
-FORBIDDEN = ["answer_matching_behavior", "answer_not_matching_behavior", "label_confidence", "OTHER-WORKERS-COMMENT"]
+FORBIDDEN = [
+    "answer_matching_behavior",
+    "answer_not_matching_behavior",
+    "label_confidence",
+    "OTHER-WORKERS-COMMENT",
+]
 
 
 def test_the_matrix_names_every_endpoint_of_the_service():
@@ -206,7 +231,9 @@ def world(researcher, other_researcher, batch):
     """rita's batch (one judgment by another worker in it) and oscar's study, with each worker persona."""
     from tests.annotation.factories import made_by, participant
 
-    theirs = running_batch(other_researcher, [persona_dataset(slug="oscarsecret", rows=3)], name="OSCARS-STUDY")
+    theirs = running_batch(
+        other_researcher, [persona_dataset(slug="oscarsecret", rows=3)], name="OSCARS-STUDY"
+    )
     (other,) = workers(1, prefix="other")
     a = services.assignment_claim_next(worker=other, batch=batch)
     services.judgment_submit(assignment_id=a.pk, worker=other, comment="OTHER-WORKERS-COMMENT", **GOOD)
@@ -224,7 +251,9 @@ def _assert_reveals_nothing(body: str, foreign, where):
 
 
 @pytest.mark.parametrize("persona", ["participant", "oscars recruit"])
-def test_a_worker_reads_no_label_no_other_judgment_and_nothing_of_another_study_anywhere(client, api, world, persona):
+def test_a_worker_reads_no_label_no_other_judgment_and_nothing_of_another_study_anywhere(
+    client, api, world, persona
+):
     user, mine, foreign = world[persona]
     client.force_login(user)
     ids = {"mine": mine.pk}
@@ -255,7 +284,9 @@ def test_a_worker_reads_no_label_no_other_judgment_and_nothing_of_another_study_
             break
         assert response.json()["batch"] == mine.pk
         seen += 1
-        submitted = worker_api.post(f"/api/v1/assignments/{response.json()['id']}/judgment", GOOD, format="json")
+        submitted = worker_api.post(
+            f"/api/v1/assignments/{response.json()['id']}/judgment", GOOD, format="json"
+        )
         _assert_reveals_nothing(submitted.content.decode(), foreign, "judgment")
     assert seen > 0
     foreign_lease = Assignment.objects.filter(batch=foreign).first()

@@ -40,7 +40,9 @@ def test_a_prolific_url_with_an_empty_code_and_no_code_given_is_refused(research
 
 def test_a_code_that_contradicts_the_urls_code_is_refused(researcher):
     with pytest.raises(ApplicationError, match="differs from the code in the completion URL"):
-        running_batch(researcher, [persona_dataset(rows=1)], completion_url=PROLIFIC + "AAA", completion_code="BBB")
+        running_batch(
+            researcher, [persona_dataset(rows=1)], completion_url=PROLIFIC + "AAA", completion_code="BBB"
+        )
 
 
 def test_a_code_placeholder_is_filled_in_for_other_platforms():
@@ -50,7 +52,11 @@ def test_a_code_placeholder_is_filled_in_for_other_platforms():
 
 def test_per_participant_codes_differ_and_each_reaches_its_participant(client, researcher):
     batch = running_batch(
-        researcher, [persona_dataset(rows=2)], overlap=2, completion_url=PROLIFIC, completion_mode="per_participant"
+        researcher,
+        [persona_dataset(rows=2)],
+        overlap=2,
+        completion_url=PROLIFIC,
+        completion_mode="per_participant",
     )
     one, two = participant(batch, "pa", "sa"), participant(batch, "pb", "sb")
     codes = [completion.completion_code_for(batch=batch, worker=w) for w in (one, two)]
@@ -67,7 +73,10 @@ def test_per_participant_codes_differ_and_each_reaches_its_participant(client, r
 def test_per_participant_codes_need_a_place_in_the_url(researcher):
     with pytest.raises(ApplicationError, match="completion_url: per-participant codes need a place"):
         running_batch(
-            researcher, [persona_dataset(rows=1)], completion_url="https://x.example/done", completion_mode="per_participant"
+            researcher,
+            [persona_dataset(rows=1)],
+            completion_url="https://x.example/done",
+            completion_mode="per_participant",
         )
 
 

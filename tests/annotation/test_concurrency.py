@@ -70,7 +70,9 @@ def _drain(batch, crowd):
         for worker in crowd:
             a = services.assignment_claim_next(worker=worker, batch=batch.pk)
             if a is not None:
-                services.judgment_submit(assignment_id=a.pk, worker=worker, relevance=3, answer=" Yes", ambiguous=False)
+                services.judgment_submit(
+                    assignment_id=a.pk, worker=worker, relevance=3, answer=" Yes", ambiguous=False
+                )
                 progress = True
 
 
@@ -80,7 +82,9 @@ def _drain(batch, crowd):
 @pytest.mark.parametrize("round_", range(3))
 def test_32_concurrent_workers_never_break_the_invariants(researcher, round_):
     k = 2
-    batch = running_batch(researcher, [persona_dataset(slug=f"race{round_}", rows=40)], overlap=k, lease_seconds=1)
+    batch = running_batch(
+        researcher, [persona_dataset(slug=f"race{round_}", rows=40)], overlap=k, lease_seconds=1
+    )
     crowd = workers(THREADS + 4, prefix=f"r{round_}w")
     accepted, errors = [], []
     deadline = time.monotonic() + 20

@@ -181,7 +181,9 @@ def test_participants_judging_in_parallel_tabs_give_exactly_their_quota(research
                 if a is None:
                     return
                 try:
-                    services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+                    services.judgment_submit(
+                        assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False
+                    )
                 except ApplicationError as exc:
                     if exc.status_code != 409:  # the other tab submitted it first
                         errors.append(exc.message)
@@ -201,7 +203,9 @@ def test_participants_judging_in_parallel_tabs_give_exactly_their_quota(research
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_researchers_creating_accounts_by_count_at_once_both_get_their_accounts(researcher, other_researcher):
+def test_two_researchers_creating_accounts_by_count_at_once_both_get_their_accounts(
+    researcher, other_researcher
+):
     """Both would pick the same free names (worker1, worker2, ...): they take turns instead of one
     of them getting a 409 or a 400 naming accounts it never asked for."""
     from django.contrib.auth import get_user_model

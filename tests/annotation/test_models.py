@@ -16,7 +16,11 @@ def _judgment(assignment, **fields):
     values = {"relevance": 3, "answer": " Yes", "ambiguous": False, "seconds": 1.0, "submitted_at": now}
     values.update(fields)
     return Judgment.objects.create(
-        item_id=assignment.item_id, worker=assignment.worker, assignment=assignment, batch_id=assignment.batch_id, **values
+        item_id=assignment.item_id,
+        worker=assignment.worker,
+        assignment=assignment,
+        batch_id=assignment.batch_id,
+        **values,
     )
 
 

@@ -132,7 +132,10 @@ def test_a_forged_participant_cookie_proves_nothing(client, researcher):
 @pytest.mark.parametrize(
     "query, field",
     [
-        ("PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}", "PROLIFIC_PID"),
+        (
+            "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}",
+            "PROLIFIC_PID",
+        ),
         ("PROLIFIC_PID=%7B%7B%25PROLIFIC_PID%25%7D%7D", "PROLIFIC_PID"),
         ("PROLIFIC_PID=p1&SESSION_ID={{%SESSION_ID%}}", "SESSION_ID"),
         ("PROLIFIC_PID=p1&STUDY_ID={{%STUDY_ID%}}", "STUDY_ID"),

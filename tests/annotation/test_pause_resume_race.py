@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 
 from annotation import services
 from annotation.models import Assignment, Item, Judgment
+from annotation.services import engine
 from qa.errors import ApplicationError
 from tests.annotation.factories import persona_dataset, running_batch, workers
 
@@ -50,7 +51,9 @@ def _work(worker, batch_id, stop, wrong, stuck, crashes):
 # Not marked slow: CI's SQLite step skips slow tests, and the invariants must hold there too.
 @pytest.mark.django_db(transaction=True)
 def test_pausing_and_resuming_while_20_workers_claim_and_submit_strands_nobody(researcher):
-    batch = running_batch(researcher, [persona_dataset(slug="pauses", rows=1500)], overlap=K, lease_seconds=300)
+    batch = running_batch(
+        researcher, [persona_dataset(slug="pauses", rows=1500)], overlap=K, lease_seconds=300
+    )
     crowd = workers(THREADS, prefix="pr")
     wrong, stuck, crashes, stop = [], [], [], threading.Event()
     threads = [threading.Thread(target=_work, args=(w, batch.pk, stop, wrong, stuck, crashes)) for w in crowd]
@@ -95,7 +98,7 @@ def test_a_claim_committing_while_a_pause_waits_for_its_item_keeps_its_lease_cou
     a, b = workers(2, prefix="held")
     first = services.assignment_claim_next(worker=b, batch=batch.pk)
     in_claim, go_on = threading.Event(), threading.Event()
-    real_lease, claimed = services._lease, []
+    real_lease, claimed = engine._lease, []
 
     def slow_lease(*args):
         if threading.current_thread().name == "claimer":
@@ -103,7 +106,7 @@ def test_a_claim_committing_while_a_pause_waits_for_its_item_keeps_its_lease_cou
             go_on.wait(10)
         return real_lease(*args)
 
-    monkeypatch.setattr(services, "_lease", slow_lease)  # runs inside the claim's transaction
+    monkeypatch.setattr(engine, "_lease", slow_lease)  # runs inside the claim's transaction
 
     def claim():
         try:
@@ -134,7 +137,9 @@ def test_a_claim_committing_while_a_pause_waits_for_its_item_keeps_its_lease_cou
     assert item.lease_count == Assignment.objects.filter(item=item, status=Assignment.Status.ACTIVE).count()
     again = services.assignment_claim_next(worker=a, batch=batch.pk)
     if again is not None and again.pk == lease.pk:  # A's lease outlived the pause: A may submit it
-        services.judgment_submit(assignment_id=lease.pk, worker=a, relevance=3, answer=" Yes", ambiguous=False)
+        services.judgment_submit(
+            assignment_id=lease.pk, worker=a, relevance=3, answer=" Yes", ambiguous=False
+        )
         following = services.assignment_claim_next(worker=a, batch=batch.pk)
         assert following is None or following.pk != lease.pk
     item.refresh_from_db()
@@ -151,5 +156,7 @@ def test_a_broken_counter_on_submit_is_a_server_error_not_already_judged(researc
     lease = services.assignment_claim_next(worker=w, batch=batch.pk)
     Item.objects.filter(pk=lease.item_id).update(lease_count=0)  # as the racing pause left it
     with pytest.raises(IntegrityError):
-        services.judgment_submit(assignment_id=lease.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+        services.judgment_submit(
+            assignment_id=lease.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False
+        )
     assert not Judgment.objects.filter(assignment_id=lease.pk).exists()

@@ -36,7 +36,9 @@ def test_progress_counts_items_judgments_leases_and_active_workers(researcher):
 
 
 def test_a_draft_shows_the_size_its_sample_will_have(researcher):
-    batch = services.batch_create(owner=researcher, name="d", datasets=[persona_dataset(rows=7)], sample_size=5)
+    batch = services.batch_create(
+        owner=researcher, name="d", datasets=[persona_dataset(rows=7)], sample_size=5
+    )
     progress = selectors.batch_progress(batch=batch)
     assert progress["items_total"] == 5 and progress["eta_seconds"] is None
 
@@ -60,7 +62,9 @@ def test_the_worker_table_has_one_row_per_worker(researcher):
 
 def test_a_worker_sees_batches_with_work_left_and_their_progress(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1)
-    services.batch_pause(batch=running_batch(researcher, [persona_dataset(slug="paused", rows=2)]), user=researcher)
+    services.batch_pause(
+        batch=running_batch(researcher, [persona_dataset(slug="paused", rows=2)]), user=researcher
+    )
     a, b = workers(2)
     assert selectors.batches_with_work_for(worker=a) == [batch]
     judge(a, batch)

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from annotation import services
 from annotation.models import Assignment, Batch, Item, Judgment
+from annotation.services import engine
 from qa.errors import ApplicationError, Conflict, NotAllowed
 from tests.annotation.factories import judge, multiple_choice_dataset, persona_dataset, running_batch, workers
 
@@ -98,7 +99,14 @@ def test_the_same_idempotency_key_gives_back_the_same_judgment(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=2)])
     (w,) = workers(1)
     a = services.assignment_claim_next(worker=w, batch=batch)
-    args = {"assignment_id": a.pk, "worker": w, "relevance": 4, "answer": " Yes", "ambiguous": False, "idempotency_key": "k1"}
+    args = {
+        "assignment_id": a.pk,
+        "worker": w,
+        "relevance": 4,
+        "answer": " Yes",
+        "ambiguous": False,
+        "idempotency_key": "k1",
+    }
     first = services.judgment_submit(**args)
     second = services.judgment_submit(**args)
     assert first.pk == second.pk
@@ -134,7 +142,9 @@ def test_an_expired_lease_whose_slot_is_still_free_is_accepted(researcher):
     late = services.assignment_claim_next(worker=a, batch=batch)
     Assignment.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert services.leases_expire() == 1
-    judgment = services.judgment_submit(assignment_id=late.pk, worker=a, relevance=5, answer=" Yes", ambiguous=False)
+    judgment = services.judgment_submit(
+        assignment_id=late.pk, worker=a, relevance=5, answer=" Yes", ambiguous=False
+    )
     item = Item.objects.get(pk=late.item_id)
     assert (item.judgment_count, item.lease_count) == (1, 0)
     assert judgment.pk
@@ -157,7 +167,9 @@ def test_a_relevance_outside_1_to_5_is_refused(researcher, relevance):
     (w,) = workers(1)
     a = services.assignment_claim_next(worker=w, batch=batch)
     with pytest.raises(ApplicationError, match="relevance"):
-        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=relevance, answer=" Yes", ambiguous=False)
+        services.judgment_submit(
+            assignment_id=a.pk, worker=w, relevance=relevance, answer=" Yes", ambiguous=False
+        )
     assert Judgment.objects.count() == 0
 
 
@@ -165,7 +177,9 @@ def test_an_answer_not_among_the_choices_is_refused_with_the_choices(researcher)
     batch = running_batch(researcher, [multiple_choice_dataset(rows=2)])
     (w,) = workers(1)
     a = services.assignment_claim_next(worker=w, batch=batch)
-    with pytest.raises(ApplicationError, match=r"answer: ' \(C\)' is not among the choices ' \(A\)', ' \(B\)'"):
+    with pytest.raises(
+        ApplicationError, match=r"answer: ' \(C\)' is not among the choices ' \(A\)', ' \(B\)'"
+    ):
         services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" (C)", ambiguous=False)
 
 
@@ -213,7 +227,11 @@ def test_gold_items_record_each_workers_accuracy_and_do_not_count_toward_complet
     dataset = persona_dataset(rows=4)
     gold_example = dataset.examples.order_by("line").first()
     batch = running_batch(
-        researcher, [dataset], overlap=1, gold_rate=1.0, gold_examples=[{"example": gold_example.pk, "answer": " Yes"}]
+        researcher,
+        [dataset],
+        overlap=1,
+        gold_rate=1.0,
+        gold_examples=[{"example": gold_example.pk, "answer": " Yes"}],
     )
     (w,) = workers(1)
     first = services.assignment_claim_next(worker=w, batch=batch)
@@ -239,9 +257,13 @@ def test_the_worker_is_never_shown_the_label_or_its_confidence(researcher):
 
 
 def test_instructions_are_rendered_without_scripts(researcher):
-    batch = running_batch(researcher, [persona_dataset(rows=1)], instructions="**Read** <script>alert(1)</script>")
+    batch = running_batch(
+        researcher, [persona_dataset(rows=1)], instructions="**Read** <script>alert(1)</script>"
+    )
     (w,) = workers(1)
-    html = services.item_payload(assignment=services.assignment_claim_next(worker=w, batch=batch))["instructions_html"]
+    html = services.item_payload(assignment=services.assignment_claim_next(worker=w, batch=batch))[
+        "instructions_html"
+    ]
     assert "<strong>Read</strong>" in html and "<script>" not in html
 
 
@@ -260,7 +282,9 @@ def test_a_platform_entry_binds_one_worker_to_one_external_id(researcher):
     assert first.pk == again.pk
     with pytest.raises(ApplicationError, match="another browser"):
         services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y")
-    proven = services.worker_enter_from_platform(batch=batch, external_id="PID1", session_id="Y", proven_user_id=first.pk)
+    proven = services.worker_enter_from_platform(
+        batch=batch, external_id="PID1", session_id="Y", proven_user_id=first.pk
+    )
     assert proven.pk == first.pk and proven.worker_profile.session_id == "Y"
     with pytest.raises(ApplicationError, match="PROLIFIC_PID is missing"):
         services.worker_enter_from_platform(batch=batch, external_id="")
@@ -316,7 +340,9 @@ def test_time_on_task_of_the_item_fetched_ahead_starts_when_the_previous_is_subm
     ahead = services.assignment_claim_next(worker=w, batch=batch, ahead=True)
     Assignment.objects.filter(pk=ahead.pk).update(claimed_at=timezone.now() - timedelta(minutes=5))
     services.judgment_submit(assignment_id=current.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
-    judgment = services.judgment_submit(assignment_id=ahead.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+    judgment = services.judgment_submit(
+        assignment_id=ahead.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False
+    )
     assert judgment.seconds < 60
 
 
@@ -330,13 +356,15 @@ def test_the_pages_count_of_open_work_agrees_with_what_a_claim_takes(researcher)
     services.assignment_claim_next(worker=b, batch=batch)  # b's live lease counts against k
     picked = []
     while True:
-        expected = services._candidates(c, batch.pk, gold=False).first()
+        expected = engine._candidates(c, batch.pk, gold=False).first()
         claimed = services.assignment_claim_next(worker=c, batch=batch)
         assert (claimed and claimed.item_id) == (expected and expected.pk)
         if claimed is None:
             break
         picked.append(claimed.item_id)
-        services.judgment_submit(assignment_id=claimed.pk, worker=c, relevance=3, answer=" Yes", ambiguous=False)
+        services.judgment_submit(
+            assignment_id=claimed.pk, worker=c, relevance=3, answer=" Yes", ambiguous=False
+        )
     # Every item but one: a's first item is full with a's judgment and b's live lease (k = 2).
     assert len(picked) == 7
 
@@ -363,7 +391,9 @@ def test_the_claim_and_the_pages_pick_the_same_item_for_every_kind_of_worker(
 
     batches = {
         "rita": running_batch(researcher, [persona_dataset(rows=3)], overlap=1, name="rita"),
-        "oscar": running_batch(other_researcher, [persona_dataset(slug="o", rows=3)], overlap=1, name="oscar"),
+        "oscar": running_batch(
+            other_researcher, [persona_dataset(slug="o", rows=3)], overlap=1, name="oscar"
+        ),
         "rita quota": running_batch(
             researcher, [persona_dataset(slug="q", rows=3)], overlap=1, name="rita quota", quota_per_worker=1
         ),
@@ -379,12 +409,16 @@ def test_the_claim_and_the_pages_pick_the_same_item_for_every_kind_of_worker(
     claimed_in = set()
     for batch_id in [None, *(b.pk for b in batches.values())]:
         while True:
-            expected = services._candidates(w, batch_id, gold=False).first()
+            expected = engine._candidates(w, batch_id, gold=False).first()
             claimed = services.assignment_claim_next(worker=w, batch=batch_id)
             assert (claimed and claimed.item_id) == (expected and expected.pk), (persona, batch_id)
             if claimed is None:
                 break
             claimed_in.add(Batch.objects.get(pk=claimed.batch_id).name)
-            services.judgment_submit(assignment_id=claimed.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+            services.judgment_submit(
+                assignment_id=claimed.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False
+            )
     assert claimed_in == entitled
-    assert Judgment.objects.filter(batch=batches["rita quota"]).count() == (1 if "rita quota" in entitled else 0)
+    assert Judgment.objects.filter(batch=batches["rita quota"]).count() == (
+        1 if "rita quota" in entitled else 0
+    )

@@ -57,7 +57,9 @@ def test_a_good_crowd_s_majority_follows_a_supplied_truth_not_the_dataset_label(
 
 
 def test_random_spammers_answer_near_chance_and_constant_ones_always_alike(researcher):
-    batch = running_batch(researcher, [persona_dataset(rows=100), multiple_choice_dataset(rows=50)], overlap=3)
+    batch = running_batch(
+        researcher, [persona_dataset(rows=100), multiple_choice_dataset(rows=50)], overlap=3
+    )
     summary = crowd_simulate(
         batch=batch, workers=6, mix={"spammer-random": 0.5, "spammer-constant": 0.5}, seed=5
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from annotation import services
 from annotation.models import Assignment, Judgment, WorkerProfile
+from annotation.services import engine
 from tests.annotation.factories import persona_dataset, running_batch, workers
 
 pytestmark = pytest.mark.django_db
@@ -145,16 +146,20 @@ def test_a_replay_racing_another_replay_hands_out_the_lease_stored_first(researc
     batch = running_batch(researcher, [persona_dataset(rows=5)], overlap=1)
     (w,) = workers(1)
     first = services.assignment_claim_next(worker=w, batch=batch)
-    services.judgment_submit(assignment_id=first.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False, idempotency_key="k1")
+    services.judgment_submit(
+        assignment_id=first.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False, idempotency_key="k1"
+    )
     rival = services.assignment_claim_next(worker=w, batch=batch)
-    submitted = services._submitted
+    submitted = engine._submitted
 
     def read_then_rival_stores(*args):
         judgment, stored_now = submitted(*args)  # this replay reads the judgment: no lease stored yet
-        Judgment.objects.filter(assignment=first.pk).update(next_assignment=rival.pk)  # the rival commits its own
+        Judgment.objects.filter(assignment=first.pk).update(
+            next_assignment=rival.pk
+        )  # the rival commits its own
         return judgment, stored_now
 
-    monkeypatch.setattr(services, "_submitted", read_then_rival_stores)
+    monkeypatch.setattr(engine, "_submitted", read_then_rival_stores)
     result = submit(w, first)
     assert (result.next.pk, result.next_status) == (rival.pk, services.NEXT_CLAIMED)
     assert live(w) == [rival.pk]  # the racing claim's lease was rolled back
@@ -215,13 +220,22 @@ def batch(researcher):
 def test_the_api_answers_the_judgment_and_the_next_item_in_one_response(api, worker, batch):
     client = api(worker)
     first = client.post("/api/v1/assignments/next", {"batch": batch.pk}, format="json").json()
-    response = client.post(f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True}, format="json")
+    response = client.post(
+        f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert set(body) == {"judgment", "next", "next_status"} and body["next_status"] == "claimed"
     assert body["judgment"]["assignment"] == first["id"]
-    assert body["next"]["item"] != first["item"] and set(body["next"]) >= {"id", "question", "choices", "expires_at"}
-    replay = client.post(f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True}, format="json")
+    assert body["next"]["item"] != first["item"] and set(body["next"]) >= {
+        "id",
+        "question",
+        "choices",
+        "expires_at",
+    }
+    replay = client.post(
+        f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True}, format="json"
+    )
     assert replay.status_code == 201 and replay.json() == body
 
 
@@ -229,7 +243,9 @@ def test_the_api_answers_next_null_when_there_is_no_work_left(api, worker, resea
     batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1)
     client = api(worker)
     first = client.post("/api/v1/assignments/next", {"batch": batch.pk}, format="json").json()
-    body = client.post(f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True}, format="json").json()
+    body = client.post(
+        f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True}, format="json"
+    ).json()
     assert (body["next"], body["next_status"]) == (None, "none")
 
 
@@ -244,19 +260,25 @@ def test_without_next_the_api_answers_the_judgment_alone(api, worker, batch):
 def test_a_batch_without_next_is_a_400_and_stores_nothing(api, worker, batch):
     client = api(worker)
     first = client.post("/api/v1/assignments/next", {"batch": batch.pk}, format="json").json()
-    response = client.post(f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "batch": batch.pk}, format="json")
+    response = client.post(
+        f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "batch": batch.pk}, format="json"
+    )
     assert response.status_code == 400 and response.json()["error"].startswith("batch")
     assert not Judgment.objects.exists()
 
 
-def test_next_in_a_batch_that_is_not_the_workers_is_a_404_and_stores_nothing(api, batch, researcher, other_researcher):
+def test_next_in_a_batch_that_is_not_the_workers_is_a_404_and_stores_nothing(
+    api, batch, researcher, other_researcher
+):
     (w,) = workers(1)
     WorkerProfile.objects.create(user=w, created_by=researcher)
     elsewhere = running_batch(other_researcher, [persona_dataset(slug="theirs", rows=2)], overlap=1)
     client = api(w)
     first = client.post("/api/v1/assignments/next", {"batch": batch.pk}, format="json").json()
     response = client.post(
-        f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True, "batch": elsewhere.pk}, format="json"
+        f"/api/v1/assignments/{first['id']}/judgment",
+        {**JUDGMENT, "next": True, "batch": elsewhere.pk},
+        format="json",
     )
     assert response.status_code == 404 and response.json()["error"].startswith("batch")
     assert not Judgment.objects.exists()
@@ -268,6 +290,8 @@ def test_next_with_batch_null_continues_in_any_batch_of_the_worker(api, worker, 
     client = api(worker)
     first = client.post("/api/v1/assignments/next", {"batch": one.pk}, format="json").json()
     body = client.post(
-        f"/api/v1/assignments/{first['id']}/judgment", {**JUDGMENT, "next": True, "batch": None}, format="json"
+        f"/api/v1/assignments/{first['id']}/judgment",
+        {**JUDGMENT, "next": True, "batch": None},
+        format="json",
     ).json()
     assert body["next"]["batch"] == two.pk

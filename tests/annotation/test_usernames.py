@@ -17,7 +17,8 @@ def existing(django_user_model):
 
 
 @pytest.mark.parametrize(
-    "name, taken", [("Admin", "admin"), ("WORKER1", "worker1"), ("ｗｏｒｋｅｒ1", "worker1"), ("ＡＤＭＩＮ", "admin")]
+    "name, taken",
+    [("Admin", "admin"), ("WORKER1", "worker1"), ("ｗｏｒｋｅｒ1", "worker1"), ("ＡＤＭＩＮ", "admin")],
 )
 def test_a_bulk_name_that_differs_only_in_case_or_width_is_a_400_naming_the_taken_name(
     api, researcher, existing, django_user_model, name, taken
@@ -29,7 +30,9 @@ def test_a_bulk_name_that_differs_only_in_case_or_width_is_a_400_naming_the_take
     assert django_user_model.objects.count() == before
 
 
-@pytest.mark.parametrize("name", ["w\u043erker1", "\u0430dmin", "p\u03b1ul"])  # Cyrillic о, Cyrillic а, Greek α
+@pytest.mark.parametrize(
+    "name", ["w\u043erker1", "\u0430dmin", "p\u03b1ul"]
+)  # Cyrillic о, Cyrillic а, Greek α
 def test_a_name_mixing_latin_with_cyrillic_or_greek_letters_is_refused(api, researcher, existing, name):
     response = api(researcher).post("/api/v1/workers", {"usernames": [name]}, format="json")
     assert response.status_code == 400
@@ -37,7 +40,9 @@ def test_a_name_mixing_latin_with_cyrillic_or_greek_letters_is_refused(api, rese
 
 
 def test_names_in_one_alphabet_are_welcome_and_stored_normalised(researcher, django_user_model):
-    created = services.workers_bulk_create(created_by=researcher, usernames=["иван", "σοφία", "ａｎｎ", "José"])
+    created = services.workers_bulk_create(
+        created_by=researcher, usernames=["иван", "σοφία", "ａｎｎ", "José"]
+    )
     assert [c["username"] for c in created] == ["иван", "σοφία", "ann", "José"]
     assert django_user_model.objects.filter(username="ann").exists()
 
@@ -54,10 +59,14 @@ def test_automatic_names_skip_names_taken_in_another_case(researcher, django_use
     assert [c["username"] for c in created] == ["worker2", "worker4", "worker5"]
 
 
-def test_an_invite_refuses_a_name_taken_in_another_case_or_width(client, researcher, existing, django_user_model):
+def test_an_invite_refuses_a_name_taken_in_another_case_or_width(
+    client, researcher, existing, django_user_model
+):
     for name in ("ADMIN", "ｗｏｒｋｅｒ1", "w\u043erker1"):
         with pytest.raises(ApplicationError, match="username: "):
-            services.worker_create_from_invite(invited_by=researcher, username=name, password="a long enough password")
+            services.worker_create_from_invite(
+                invited_by=researcher, username=name, password="a long enough password"
+            )
     signed = onboarding.invite_make(inviter=researcher)
     page = client.post(f"/invite/{signed}/", {"username": "Worker1", "password": "a long enough password"})
     assert page.status_code in (200, 400) and "is taken" in page.content.decode()
@@ -74,11 +83,13 @@ def test_the_admin_user_form_follows_the_same_rule(client, django_user_model, ex
     client.force_login(root)
     for name, message in (("Worker1", "is taken"), ("w\u043erker9", "mixes Latin letters")):
         response = client.post(
-            "/admin/auth/user/add/", {"username": name, "password1": "a long password 1", "password2": "a long password 1"}
+            "/admin/auth/user/add/",
+            {"username": name, "password1": "a long password 1", "password2": "a long password 1"},
         )
         assert response.status_code == 200 and message in response.content.decode()
     response = client.post(
-        "/admin/auth/user/add/", {"username": "ｎｅｗ", "password1": "a long password 1", "password2": "a long password 1"}
+        "/admin/auth/user/add/",
+        {"username": "ｎｅｗ", "password1": "a long password 1", "password2": "a long password 1"},
     )
     assert response.status_code == 302 and django_user_model.objects.filter(username="new").exists()
 

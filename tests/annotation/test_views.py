@@ -18,7 +18,7 @@ def test_the_console_lists_the_owners_batches_with_progress(client, researcher, 
     response = client.get("/batches/")
     assert response.status_code == 200
     assert batch.name in response.content.decode()
-    assert "0</span> / <span data-field=\"items_total\">3" in response.content.decode()
+    assert '0</span> / <span data-field="items_total">3' in response.content.decode()
 
 
 def test_another_researcher_gets_404_on_the_batch_page(client, other_researcher, batch):
@@ -41,7 +41,14 @@ def test_the_create_form_makes_a_draft_and_prefills_datasets_from_the_link(clien
     assert f'value="{dataset.pk}" selected' in page
     response = client.post(
         "/batches/new",
-        {"name": "pilot", "datasets": [dataset.pk], "sample_size": "", "overlap": 2, "lease_minutes": 15, "gold_rate": 0},
+        {
+            "name": "pilot",
+            "datasets": [dataset.pk],
+            "sample_size": "",
+            "overlap": 2,
+            "lease_minutes": 15,
+            "gold_rate": 0,
+        },
     )
     batch = Batch.objects.get(name="pilot")
     assert response["Location"] == f"/batches/{batch.pk}/"
@@ -126,7 +133,9 @@ def test_the_platform_link_without_an_id_is_a_clear_400(client, batch):
 
 
 def test_a_finished_platform_worker_sees_the_completion_code_and_is_sent_back(client, researcher):
-    batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1, completion_url="https://example.org/done?cc=X")
+    batch = running_batch(
+        researcher, [persona_dataset(rows=1)], overlap=1, completion_url="https://example.org/done?cc=X"
+    )
     client.get(f"/enter/{batch.entry_token}/?PROLIFIC_PID=p9")
     profile = WorkerProfile.objects.get(external_id="p9")
     judge(profile.user, batch)
@@ -150,7 +159,11 @@ def test_the_create_form_takes_gold_controls_with_answers_written_loosely(client
 
 @pytest.mark.parametrize(
     ("gold", "message"),
-    [("12 maybe extra", "is not one of the answers"), ("abc", "write an example id"), ("999999, Yes", "no example")],
+    [
+        ("12 maybe extra", "is not one of the answers"),
+        ("abc", "write an example id"),
+        ("999999, Yes", "no example"),
+    ],
 )
 def test_bad_gold_lines_are_named_and_nothing_is_created(client, researcher, gold, message):
     dataset = persona_dataset(rows=2)
@@ -165,7 +178,13 @@ def test_bad_gold_lines_are_named_and_nothing_is_created(client, researcher, gol
 def test_nonsense_numbers_in_the_create_form_are_field_errors(client, researcher):
     dataset = persona_dataset(rows=2)
     client.force_login(researcher)
-    form = {"name": "x", "datasets": [dataset.pk], "sample_size": "-3", "overlap": "lots", "lease_minutes": "0"}
+    form = {
+        "name": "x",
+        "datasets": [dataset.pk],
+        "sample_size": "-3",
+        "overlap": "lots",
+        "lease_minutes": "0",
+    }
     response = client.post("/batches/new", {**form, "gold_rate": "2"})
     page = response.content.decode()
     assert response.status_code == 200 and page.count('class="error"') >= 4

@@ -27,7 +27,9 @@ def oscar_running(other_researcher):
 
 @pytest.fixture
 def oscar_draft(other_researcher):
-    return services.batch_create(owner=other_researcher, name=SECRET + " draft", datasets=[persona_dataset(slug="d", rows=2)])
+    return services.batch_create(
+        owner=other_researcher, name=SECRET + " draft", datasets=[persona_dataset(slug="d", rows=2)]
+    )
 
 
 @pytest.fixture
@@ -56,7 +58,9 @@ def test_another_researchers_draft_is_a_404_on_every_worker_page_that_names_noth
 
 
 @pytest.mark.parametrize("persona", ["participant of rita's batch", "made by rita"])
-def test_another_researchers_running_batch_is_a_404_on_every_worker_page(client, personas, oscar_running, persona):
+def test_another_researchers_running_batch_is_a_404_on_every_worker_page(
+    client, personas, oscar_running, persona
+):
     client.force_login(personas[persona])
     for path in _worker_paths(oscar_running.pk):
         response = client.get(path)
@@ -104,7 +108,11 @@ def test_an_assignment_in_a_batch_the_worker_may_not_see_can_be_neither_judged_n
     w = participant(rita_batch)
     item = oscar_running.items.first()
     stray = Assignment.objects.create(
-        item=item, worker=w, batch=oscar_running, claimed_at=item.batch.launched_at, expires_at=item.batch.launched_at
+        item=item,
+        worker=w,
+        batch=oscar_running,
+        claimed_at=item.batch.launched_at,
+        expires_at=item.batch.launched_at,
     )
     Assignment.objects.filter(pk=stray.pk).update(expires_at="2999-01-01T00:00:00Z")
     client = api(w)
@@ -124,8 +132,10 @@ def _label_like_the_page(client, batch_id):
         submitted = client.post(f"/api/v1/assignments/{current.json()['id']}/judgment", GOOD, format="json")
         assert submitted.status_code == 201, submitted.content
         given += 1
-        current = ahead if ahead.status_code == 200 else client.post(
-            "/api/v1/assignments/next", {"batch": batch_id}, format="json"
+        current = (
+            ahead
+            if ahead.status_code == 200
+            else client.post("/api/v1/assignments/next", {"batch": batch_id}, format="json")
         )
     return given, statuses
 

@@ -24,7 +24,9 @@ def test_markdown_instructions_are_still_sanitised():
 
 
 def test_the_labelling_page_renders_a_welcome_heading_in_the_first_visit_instructions(client, researcher):
-    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1, instructions="## Welcome\n\nBe careful.")
+    batch = running_batch(
+        researcher, [persona_dataset(rows=2)], overlap=1, instructions="## Welcome\n\nBe careful."
+    )
     client.force_login(made_by(researcher, "nina"))
     page = client.get(f"/work/{batch.pk}/").content.decode()
     assert "<h4>Welcome</h4>" in page

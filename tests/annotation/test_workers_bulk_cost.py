@@ -23,7 +23,9 @@ def real_hashers(settings):
     assert django_settings.PASSWORD_HASHERS[0].endswith("PBKDF2PasswordHasher")
 
 
-def test_a_thousand_accounts_take_few_queries_and_no_slow_hash(researcher, real_hashers, monkeypatch, django_assert_max_num_queries):
+def test_a_thousand_accounts_take_few_queries_and_no_slow_hash(
+    researcher, real_hashers, monkeypatch, django_assert_max_num_queries
+):
     def slow_hash(*args, **kwargs):
         raise AssertionError("PBKDF2 was called while creating accounts")
 

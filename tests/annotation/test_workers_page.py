@@ -17,7 +17,9 @@ def batch(researcher):
     return running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
 
 
-def test_the_page_lists_made_invited_and_platform_workers_of_mine_only(client, researcher, other_researcher, batch):
+def test_the_page_lists_made_invited_and_platform_workers_of_mine_only(
+    client, researcher, other_researcher, batch
+):
     made = made_by(researcher, "nina")
     judge(made, batch)
     entered = participant(batch, pid="PID42")

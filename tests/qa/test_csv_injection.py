@@ -9,6 +9,7 @@ import pytest
 
 from analysis import exports
 from annotation import services
+from annotation.services import workers as workers_service
 from qa.csvsafe import csv_cell
 from tests.annotation.factories import persona_dataset, running_batch, workers
 
@@ -61,12 +62,23 @@ def test_the_examples_csv_neutralises_answers():
     columns.update(item=[1], majority_answer=["@cmd"], dawid_skene_answer=["-1+1"], relevance_mean=[-0.25])
     rows = _rows("".join(exports.examples_csv_lines(columns)))
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert (row["majority_answer"], row["dawid_skene_answer"], row["relevance_mean"]) == ("'@cmd", "'-1+1", "-0.25")
+    assert (row["majority_answer"], row["dawid_skene_answer"], row["relevance_mean"]) == (
+        "'@cmd",
+        "'-1+1",
+        "-0.25",
+    )
 
 
 def test_the_datasets_csv_neutralises_the_dataset_name():
     share = {"value": None, "ci_low": None, "ci_high": None, "successes": 0, "n": 0}
-    estimate = {"value": -0.1, "se": None, "ci_low": None, "ci_high": None, "items_used": 0, "items_left_out": 0}
+    estimate = {
+        "value": -0.1,
+        "se": None,
+        "ci_low": None,
+        "ci_high": None,
+        "items_used": 0,
+        "items_left_out": 0,
+    }
     figures = {
         "examples": 1, "judgments": 0, "majority_agrees_with_label": share, "answer_agrees_with_label": share,
         "fleiss_kappa_answers": estimate, "fleiss_kappa_ambiguity": estimate, "krippendorff_alpha_relevance": estimate,
@@ -92,7 +104,7 @@ def test_the_judgments_csv_neutralises_a_workers_comment(api, researcher):
 
 @pytest.mark.django_db
 def test_the_credentials_csv_neutralises_its_cells(client, researcher, monkeypatch):
-    monkeypatch.setattr(services, "_password", lambda: "=1+1")
+    monkeypatch.setattr(workers_service, "_password", lambda: "=1+1")
     client.force_login(researcher)
     page = client.post("/workers/new", {"usernames": "ann"}, follow=True).content.decode()
     encoded = page.split("data:text/csv;base64,")[1].split('"')[0]
@@ -103,5 +115,5 @@ def test_the_credentials_csv_neutralises_its_cells(client, researcher, monkeypat
 def test_generated_passwords_never_start_with_a_minus(monkeypatch):
     """A leading '-' would be neutralised in the credentials CSV and the password copied wrong."""
     tokens = iter(["-abc", "-def", "ghi"])
-    monkeypatch.setattr(services.secrets, "token_urlsafe", lambda n: next(tokens))
-    assert services._password() == "ghi"
+    monkeypatch.setattr(workers_service.secrets, "token_urlsafe", lambda n: next(tokens))
+    assert workers_service._password() == "ghi"
