@@ -25,7 +25,18 @@ def test_deciles_split_twenty_distinct_confidences_into_pairs_by_rank():
 
 def test_equal_confidences_share_one_bin():
     # Ranks 0-2 hold 0.5, ranks 3-9 hold 0.9: 0.9 goes where its lowest rank (3 of 10) falls.
-    assert decile_bins([0.9, 0.5, 0.9, 0.9, 0.5, 0.9, 0.9, 0.5, 0.9, 0.9]).tolist() == [3, 0, 3, 3, 0, 3, 3, 0, 3, 3]
+    assert decile_bins([0.9, 0.5, 0.9, 0.9, 0.5, 0.9, 0.9, 0.5, 0.9, 0.9]).tolist() == [
+        3,
+        0,
+        3,
+        3,
+        0,
+        3,
+        3,
+        0,
+        3,
+        3,
+    ]
 
 
 # (confidence, votes for the label, judgments, complete, labelled)
@@ -47,14 +58,24 @@ def _section(items=ITEMS, **kwargs):
     conf, votes, n, complete, labelled = (list(c) for c in zip(*items, strict=True))
     rows = {"example": np.arange(101, 101 + len(items)), "line": np.arange(1, len(items) + 1)}
     return lm_beside_crowd(
-        confidence=conf, label_votes=votes, judgments=n, complete=complete, labelled=labelled, rows=rows, **kwargs
+        confidence=conf,
+        label_votes=votes,
+        judgments=n,
+        complete=complete,
+        labelled=labelled,
+        rows=rows,
+        **kwargs,
     )
 
 
 def test_agreement_counts_complete_labelled_examples_with_a_confidence_and_ties_apart():
     s = _section()
     assert s["reason"] is None
-    assert (s["examples_with_confidence"], s["examples_without_confidence"], s["examples_not_complete"]) == (7, 1, 1)
+    assert (s["examples_with_confidence"], s["examples_without_confidence"], s["examples_not_complete"]) == (
+        7,
+        1,
+        1,
+    )
     a = s["agreement"]
     assert (a["successes"], a["n"], a["no_majority"]) == (3, 6, 1)
     assert a["value"] == pytest.approx(0.5)
@@ -70,8 +91,16 @@ def test_calibration_bins_and_expected_calibration_error_by_hand():
     bins = s["bins"]
     assert [b["bin"] for b in bins] == [1, 2, 3]
     assert [(b["successes"], b["n"]) for b in bins] == [(1, 2), (1, 2), (1, 2)]
-    assert [b["mean_confidence"] for b in bins] == [pytest.approx(0.575), pytest.approx(0.775), pytest.approx(0.925)]
-    assert [(b["confidence_low"], b["confidence_high"]) for b in bins] == [(0.55, 0.6), (0.7, 0.85), (0.9, 0.95)]
+    assert [b["mean_confidence"] for b in bins] == [
+        pytest.approx(0.575),
+        pytest.approx(0.775),
+        pytest.approx(0.925),
+    ]
+    assert [(b["confidence_low"], b["confidence_high"]) for b in bins] == [
+        (0.55, 0.6),
+        (0.7, 0.85),
+        (0.9, 0.95),
+    ]
     low, high = _wilson(1, 2)
     assert (bins[0]["ci_low"], bins[0]["ci_high"]) == (pytest.approx(low), pytest.approx(high))
     # ECE = sum n_b/N |share - mean confidence| = (2/6)(0.075 + 0.275 + 0.425).
