@@ -100,4 +100,10 @@ def lm_sections(payload: dict) -> dict | None:
     if not groups or any("lm_beside_crowd" not in d for _, d in groups):
         return None
     rows = [{"name": name, "lm": d["lm_beside_crowd"], "chart": calibration_chart(d["lm_beside_crowd"])} for name, d in groups]
+    with_figures = [row for row in rows if not row["lm"]["reason"]]
+    for row in with_figures:
+        row["details"] = True
+    if len(rows) > 1 and len(with_figures) == 2:
+        # One dataset has confidences: the total's chart and list would repeat its own.
+        with_figures[-1]["details"] = False
     return {"groups": rows, "reason": rows[-1]["lm"]["reason"]}
