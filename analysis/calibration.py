@@ -10,7 +10,7 @@ counted apart, as in the rest of the report.
 
 import numpy as np
 
-from analysis.proportions import wilson
+from analysis.proportions import wilson, wilson_many
 
 N_BINS = 10  # deciles
 # "Confident": the model gives its label at least 4:1 odds. Persona's discriminator keeps labels
@@ -83,7 +83,10 @@ def lm_beside_crowd(
         "examples_not_complete": int((has_confidence & ~complete).sum()),
         "confident_at": confident,
         "reason": None,
-        "agreement": {**wilson(int(agree.sum()), n_majority), "no_majority": int(tie.sum())},
+        "agreement": {
+            **(wilson_many([agree.sum()], [n_majority])[0] if n_majority else wilson(0, 0)),
+            "no_majority": int(tie.sum()),
+        },
         "mean_confidence": None,
         "calibration_error": None,
         "bins": [],
@@ -101,25 +104,28 @@ def lm_beside_crowd(
     conf, agrees = confidence[majority], agree[majority]
     if n_majority:
         out["mean_confidence"] = _round(conf.mean())
+        # Bins are monotone in ascending confidence, so each is one run of the sorted values.
+        order = np.argsort(conf, kind="stable")
+        conf, agrees = conf[order], agrees[order]
         bins = decile_bins(conf, n_bins)
-        n_b = np.bincount(bins, minlength=n_bins)
-        yes_b = np.bincount(bins, weights=agrees, minlength=n_bins).astype(np.int64)
-        sum_b = np.bincount(bins, weights=conf, minlength=n_bins)
-        gap = 0.0
-        for b in np.flatnonzero(n_b):
-            inside = conf[bins == b]
-            mean = sum_b[b] / n_b[b]
-            gap += n_b[b] / n_majority * abs(yes_b[b] / n_b[b] - mean)
+        present = np.flatnonzero(np.bincount(bins, minlength=n_bins))
+        first = np.searchsorted(bins, present, side="left")
+        last = np.searchsorted(bins, present, side="right")
+        n_b = last - first
+        yes_b = np.add.reduceat(agrees.astype(np.int64), first)
+        mean_b = np.add.reduceat(conf, first) / n_b
+        shares = wilson_many(yes_b, n_b)
+        out["calibration_error"] = _round(float((n_b / n_majority * np.abs(yes_b / n_b - mean_b)).sum()))
+        for b, lo, hi, mean, share in zip(present, first, last - 1, mean_b, shares, strict=True):
             out["bins"].append(
                 {
                     "bin": int(b) + 1,
-                    "confidence_low": _round(inside.min()),
-                    "confidence_high": _round(inside.max()),
+                    "confidence_low": _round(conf[lo]),
+                    "confidence_high": _round(conf[hi]),
                     "mean_confidence": _round(mean),
-                    **wilson(int(yes_b[b]), int(n_b[b])),
+                    **share,
                 }
             )
-        out["calibration_error"] = _round(gap)
 
     listed = np.flatnonzero(disagree & (confidence >= confident))
     listed = listed[np.lexsort((listed, -confidence[listed]))]  # most confident first, then item order

@@ -138,3 +138,13 @@ def test_confidences_on_items_not_yet_complete_say_so():
     s = _section([(0.9, 1, 1, False, True), (0.8, 0, 0, True, True)])  # "complete" with no judgment is not
     assert s["reason"] == NONE_COMPLETE
     assert s["examples_not_complete"] == 2 and s["agreement"]["n"] == 0
+
+
+def test_the_vectorised_wilson_interval_matches_statsmodels_one_share_at_a_time():
+    from analysis.proportions import wilson, wilson_many
+
+    cases = [(0, 1), (1, 1), (0, 7), (7, 7), (3, 6), (1, 2), (95, 100), (449, 450), (12345, 20000)]
+    for one, many in zip(
+        [wilson(x, n) for x, n in cases], wilson_many(*zip(*cases, strict=True)), strict=True
+    ):
+        assert many == {key: pytest.approx(value, abs=1e-12) for key, value in one.items()}
