@@ -94,8 +94,13 @@ def _judgment_table(judgments) -> np.ndarray:
             for block in copy:
                 buffer += block
     header = 19  # signature (11), flags (4), header extension length (4, zero)
-    row = np.dtype([("fields", ">i2")] + [(f"{k}{i}", t) for i in range(6) for k, t in (("len", ">i4"), ("v", ">i8" if i < 5 else ">f8"))])
-    body = np.frombuffer(bytes(buffer), dtype=row, offset=header, count=(len(buffer) - header - 2) // row.itemsize)
+    row = np.dtype(
+        [("fields", ">i2")]
+        + [(f"{k}{i}", t) for i in range(6) for k, t in (("len", ">i4"), ("v", ">i8" if i < 5 else ">f8"))]
+    )
+    body = np.frombuffer(
+        bytes(buffer), dtype=row, offset=header, count=(len(buffer) - header - 2) // row.itemsize
+    )
     table = np.empty((len(body), 6), dtype=np.float64)
     for i in range(6):
         table[:, i] = body[f"v{i}"]
@@ -180,13 +185,19 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
         scores = discriminator_confidence(dataset_ids=sorted(generated & set(dataset_ids[missing].tolist())))
         confidence[missing] = [scores.get(e, np.nan) for e in example_ids[missing].tolist()]
 
-    code = Case(*(When(answer=a, then=Value(i)) for a, i in code_of.items()), default=Value(-1), output_field=IntegerField())
+    code = Case(
+        *(When(answer=a, then=Value(i)) for a, i in code_of.items()),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
     table = _judgment_table(judgments.order_by().annotate(code=code))
     position = np.full(int(item_ids.max()) + 1 if n else 1, -1, dtype=np.int64)
     position[item_ids] = np.arange(n)
     unit = position[table[:, 0].astype(np.int64)] if len(table) else np.zeros(0, dtype=np.int64)
     worker_ids, worker = np.unique(table[:, 1].astype(np.int64), return_inverse=True)
-    usernames = dict(get_user_model().objects.filter(id__in=worker_ids.tolist()).values_list("id", "username"))
+    usernames = dict(
+        get_user_model().objects.filter(id__in=worker_ids.tolist()).values_list("id", "username")
+    )
     seconds = table[:, 5].copy()
     seconds[seconds < 0] = np.nan
     return ReportInputs(
@@ -233,14 +244,15 @@ def discriminator_confidence(*, dataset_ids: list[int]) -> dict[int, float]:
             for text in (statement, question):
                 if text:
                     by_text.setdefault((dataset_id, text, label), example_id)
-    samples = (
-        GenerationSample.objects.filter(run__dataset_id__in=dataset_ids, stage="generate", kept=True, scores__isnull=False)
-        .values_list("run__dataset_id", "parsed", "label", "scores")
-    )
+    samples = GenerationSample.objects.filter(
+        run__dataset_id__in=dataset_ids, stage="generate", kept=True, scores__isnull=False
+    ).values_list("run__dataset_id", "parsed", "label", "scores")
     out: dict[int, float] = {}
     for dataset_id, parsed, label, scores in samples:
         example_id = by_text.get((dataset_id, parsed, label))
-        value = next((scores[k] for k in DISCRIMINATOR_KEYS if isinstance(scores, dict) and k in scores), None)
+        value = next(
+            (scores[k] for k in DISCRIMINATOR_KEYS if isinstance(scores, dict) and k in scores), None
+        )
         if example_id is not None and isinstance(value, int | float):
             out.setdefault(example_id, float(value))
     return out
@@ -288,14 +300,20 @@ def with_example_links(payload: dict) -> dict:
     links = {}
     for example_id, dataset_id, earlier, statement, question, sentence in rows:
         page = earlier // EXAMPLES_PER_PAGE + 1
-        url = reverse("dataset-detail", kwargs={"pk": dataset_id}) + (f"?page={page}" if page > 1 else "")
+        url = (
+            reverse("dataset-detail", kwargs={"pk": dataset_id})
+            + (f"?page={page}" if page > 1 else "")
+            + f"#example-{example_id}"
+        )
         links[example_id] = {"url": url, "text": statement or question or sentence}
 
     def linked(group: dict) -> dict:
         section = group.get("lm_beside_crowd")
         if not section or not section.get("disagreements"):
             return group
-        listed = [{**d, **links.get(d["example"], {"url": None, "text": ""})} for d in section["disagreements"]]
+        listed = [
+            {**d, **links.get(d["example"], {"url": None, "text": ""})} for d in section["disagreements"]
+        ]
         return {**group, "lm_beside_crowd": {**section, "disagreements": listed}}
 
     out = dict(payload)
@@ -313,7 +331,9 @@ def examples_for_export(*, report: Report) -> dict:
     slugs = dict(Dataset.objects.filter(id__in=set(dataset_ids)).values_list("id", "slug"))
     questions: dict[int, str] = {}
     for start in range(0, len(ids), 5000):
-        questions.update(Example.objects.filter(id__in=ids[start : start + 5000]).values_list("id", "question"))
+        questions.update(
+            Example.objects.filter(id__in=ids[start : start + 5000]).values_list("id", "question")
+        )
     table["dataset"] = [slugs.get(d, str(d)) for d in dataset_ids]
     table["question"] = [questions.get(e, "") for e in ids]
     return table
@@ -371,11 +391,19 @@ def validated_of_dataset(*, table: dict, summary: dict, dataset: str) -> tuple[d
         )
     keep = np.array([slug == dataset for slug in table["dataset"]], dtype=bool)
     table = {
-        key: [v for v, k in zip(values, keep.tolist(), strict=True) if k] if isinstance(values, list) else values[keep]
+        key: [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+        if isinstance(values, list)
+        else values[keep]
         for key, values in table.items()
     }
     row = rows[dataset]
-    summary = {**summary, "dataset": dataset, "examples": row["examples"], "passing": row["passing"], "datasets": [row]}
+    summary = {
+        **summary,
+        "dataset": dataset,
+        "examples": row["examples"],
+        "passing": row["passing"],
+        "datasets": [row],
+    }
     return table, summary
 
 
@@ -390,8 +418,10 @@ def validated_lines(*, table: dict):
     datasets: dict[int, Dataset] = {}
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
-        rows = Example.objects.filter(id__in=chunk).order_by("dataset_id", "line").values_list(
-            "id", "dataset_id", *RECORD_FIELDS
+        rows = (
+            Example.objects.filter(id__in=chunk)
+            .order_by("dataset_id", "line")
+            .values_list("id", "dataset_id", *RECORD_FIELDS)
         )
         for values in rows:
             example_id, dataset_id, *fields = values
@@ -399,7 +429,9 @@ def validated_lines(*, table: dict):
                 datasets[dataset_id] = Dataset.objects.get(pk=dataset_id)
             dataset = datasets[dataset_id]
             record = release.to_record(
-                dataset.format, dict(zip(RECORD_FIELDS, fields, strict=True)), (dataset.provenance or {}).get("keys")
+                dataset.format,
+                dict(zip(RECORD_FIELDS, fields, strict=True)),
+                (dataset.provenance or {}).get("keys"),
             )
             i = passing[example_id]
             record.update(

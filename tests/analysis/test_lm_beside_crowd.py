@@ -133,12 +133,18 @@ def test_each_listed_disagreement_links_to_the_dataset_page_that_shows_it(client
     )
     payload = with_example_links(report_compute(report=report_of(batch=batch)).payload)
     [listed] = _lm(payload, "persona-x")["disagreements"]
-    assert listed["url"] == f"/datasets/{persona.pk}/?page=2"
+    example = Example.objects.get(dataset=persona, line=60)
+    assert listed["url"] == f"/datasets/{persona.pk}/?page=2#example-{example.pk}"
     assert listed["text"] == "Statement number 3."
     client.force_login(researcher)
-    assert "Statement number 3." in client.get(listed["url"]).content.decode()
+    shown = client.get(listed["url"].split("#")[0]).content.decode()
+    assert (
+        "Statement number 3." in shown and f'id="example-{example.pk}"' in shown
+    )  # the anchor lands on its row
     page = client.get(f"/reports/batches/{batch.pk}/").content.decode()
-    assert f'href="/datasets/{persona.pk}/?page=2"' in page and "persona-x, line 60" in page
+    assert (
+        f'href="/datasets/{persona.pk}/?page=2#example-{example.pk}"' in page and "persona-x, line 60" in page
+    )
 
 
 def test_the_links_are_one_query_however_many_examples_are_listed(hand, django_assert_num_queries):
@@ -170,7 +176,7 @@ def test_the_api_and_the_exports_carry_the_section(api, researcher, hand):
     data = client.get(f"/api/v1/batches/{batch.pk}/report").json()
     s = _lm(data, "persona-x")
     assert s["agreement"]["value"] == pytest.approx(0.75)
-    assert s["disagreements"][0]["url"] == f"/datasets/{persona.pk}/"
+    assert s["disagreements"][0]["url"].startswith(f"/datasets/{persona.pk}/#example-")
     dataset_report = client.get(f"/api/v1/datasets/{persona.pk}/report").json()
     assert _lm(dataset_report)["examples_with_confidence"] == 4
 

@@ -34,7 +34,8 @@ def test_the_calibration_chart_draws_and_a_disagreement_opens_its_example(
         assert violations == []
         page.click("#lm-beside-crowd .lm-disagreements a >> nth=0")
         page.wait_for_load_state()
-        assert page.url.endswith(f"/datasets/{persona.pk}/")
-        assert "Statement number 3." in page.inner_text("table")
+        assert f"/datasets/{persona.pk}/#example-" in page.url
+        row = page.locator(":target")  # the anchor names the example's own row
+        assert "Statement number 3." in row.inner_text()
     finally:
         context.close()
