@@ -35,6 +35,7 @@ class ReportInputs:
     ambiguous: np.ndarray  # (J,) bool
     relevance: np.ndarray  # (J,) 1..5
     seconds: np.ndarray  # (J,) float, NaN where unknown
+    # A batch's overlap policy ({"overlap_policy", "k_min", "k_max"}); empty for a dataset's report.
     extra: dict = field(default_factory=dict)
     # (N,) bool: the item needs no more judgments. None: complete at exactly k judgments (fixed
     # overlap); a policy that stops early (adaptive overlap) passes its own.
@@ -148,6 +149,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         "datasets": datasets,
         "workers": rows,
         "overlap": x.k,
+        **({"cost": judgment_cost(x, n_items=n_kept, n_judgments=len(units))} if x.extra else {}),
         "answers": x.answers,
         "dawid_skene": {
             "iterations": ds["iterations"],
@@ -157,6 +159,20 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         },
     }
     return payload, examples
+
+
+def judgment_cost(x: ReportInputs, *, n_items: int, n_judgments: int) -> dict:
+    """Judgments used on the (non-gold) items against what k = k_max for each would cost: what
+    adaptive overlap saved (nothing under fixed k, where k_max is k)."""
+    fixed = n_items * x.k
+    return {
+        "overlap_policy": x.extra["overlap_policy"],
+        "k_min": x.extra["k_min"] if x.extra["overlap_policy"] == "adaptive" else x.k,
+        "k_max": x.k,
+        "judgments_used": n_judgments,
+        "fixed_k_judgments": fixed,
+        "saved_share": _round(1 - n_judgments / fixed, 4) if fixed else None,
+    }
 
 
 def per_example(

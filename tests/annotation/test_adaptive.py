@@ -1,5 +1,7 @@
 """Adaptive overlap: an item gets k_min judgments, and more (up to k_max) only while they disagree."""
 
+import json
+
 import pytest
 
 from annotation import services
@@ -235,3 +237,88 @@ def test_an_adaptive_batch_with_impossible_numbers_is_refused_naming_the_field(r
         services.batch_create(owner=researcher, name="b", datasets=[persona_dataset()], **kwargs)
     assert caught.value.message.startswith(f"{field}:")
     assert not Batch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_api_creates_an_adaptive_batch_and_names_a_bad_field(api, researcher):
+    dataset = persona_dataset(rows=4)
+    client = api(researcher)
+    body = {
+        "name": "adaptive",
+        "datasets": [dataset.pk],
+        "overlap_policy": "adaptive",
+        "k_min": 2,
+        "k_max": 4,
+    }
+    created = client.post("/api/v1/batches/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert {k: created.json()[k] for k in ("overlap_policy", "k_min", "k_max", "overlap")} == {
+        "overlap_policy": "adaptive", "k_min": 2, "k_max": 4, "overlap": 4,
+    }  # fmt: skip
+    for bad, field in [
+        ({"overlap_policy": "often"}, "overlap_policy"),
+        ({"k_min": 4, "k_max": 3}, "k_min"),
+        ({"k_max": 8}, "k_max"),
+    ]:
+        response = client.post("/api/v1/batches/", {**body, "name": "bad", **bad}, format="json")
+        assert response.status_code == 400
+        assert field in json.dumps(response.json()), response.json()
+    assert Batch.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_form_creates_an_adaptive_batch_and_refuses_k_min_above_k_max(client, researcher):
+    dataset = persona_dataset(rows=4)
+    client.force_login(researcher)
+    form = {"name": "adaptive", "datasets": [dataset.pk], "sample_size": "", "overlap": 3, "lease_minutes": 15,
+            "gold_rate": 0, "overlap_policy": "adaptive", "k_min": 3, "k_max": 2}  # fmt: skip
+    page = client.post("/batches/new", form)
+    assert page.status_code == 200 and "k_min: 3 is more than k_max (2)" in page.content.decode()
+    assert not Batch.objects.exists()
+    client.post("/batches/new", {**form, "k_max": 5, "adapt_on_ambiguity": "on"})
+    batch = Batch.objects.get()
+    assert (batch.overlap_policy, batch.k_min, batch.k_max, batch.overlap, batch.adapt_on_ambiguity) == (
+        "adaptive", 3, 5, 5, True,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_console_counts_what_open_items_still_need_and_the_share_saved(client, researcher):
+    from annotation.selectors import batch_progress
+
+    batch = adaptive_batch(researcher, rows=4)
+    a, b = workers(2)
+    items = list(batch.items.order_by("position"))
+    # Claims take the item closest to completion: a's four, then b's first two agree and disagree.
+    for _ in range(4):
+        submit(a, batch, " Yes")
+    submit(b, batch, " Yes")
+    submit(b, batch, " No")
+    progress = batch_progress(batch=batch)
+    # One complete at 2 (saved 1 of 3); one raised to 3 (needs 1); two at 1 of 2 (need 1 each).
+    assert progress["items_complete"] == 1
+    assert progress["judgments_needed"] == 3
+    assert progress["fixed_k_judgments"] == 12
+    assert progress["judgments_saved_share"] == pytest.approx(1 / 3)
+    client.force_login(researcher)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "adaptive: 2 agreeing, at most 3" in page and "judgments still needed, at least" in page
+    assert len(items) == 4
+
+
+@pytest.mark.django_db
+def test_the_report_counts_items_complete_at_k_min_and_the_judgments_saved(researcher):
+    from analysis.selectors import report_of
+    from analysis.services import report_compute
+
+    batch = adaptive_batch(researcher, rows=3)
+    a, b, c = workers(3)
+    for w in (a, b):
+        for _ in range(3):
+            submit(w, batch, " Yes")
+    payload = report_compute(report=report_of(batch=batch)).payload
+    assert payload["batch"]["examples_complete"] == 3  # at 2 agreeing judgments each, not k_max = 3
+    assert payload["cost"] == {
+        "overlap_policy": "adaptive", "k_min": 2, "k_max": 3, "judgments_used": 6, "fixed_k_judgments": 9,
+        "saved_share": 0.3333,  # rounded to 4 places, as every share of the report
+    }  # fmt: skip
