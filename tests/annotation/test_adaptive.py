@@ -322,3 +322,44 @@ def test_the_report_counts_items_complete_at_k_min_and_the_judgments_saved(resea
         "overlap_policy": "adaptive", "k_min": 2, "k_max": 3, "judgments_used": 6, "fixed_k_judgments": 9,
         "saved_share": 0.3333,  # rounded to 4 places, as every share of the report
     }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_eta_expects_raises_at_the_rate_seen_so_far(researcher, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotation import selectors
+
+    now = timezone.now().replace(microsecond=0)
+    monkeypatch.setattr(selectors.timezone, "now", lambda: now)
+    batch = adaptive_batch(researcher, rows=6)
+    a, b, c = workers(3)
+    for _ in range(2):  # two items: one agrees (complete at 2), one splits and gets its third
+        submit(a, batch, " Yes")
+    submit(b, batch, " Yes")
+    submit(b, batch, " No")
+    submit(c, batch, " Yes")
+    for n, judgment in enumerate(Judgment.objects.order_by("pk")):  # one every 6 s, the last just now
+        Judgment.objects.filter(pk=judgment.pk).update(submitted_at=now - timedelta(seconds=6 * (4 - n)))
+    progress = selectors.batch_progress(batch=batch)
+    # Four fresh items need 2 each: 8 at least. Half the complete items were raised, each by one
+    # (k_max - k_min), so 4 x 1/2 x 1 = 2 more are expected: 10 judgments at one per 6 s.
+    assert progress["judgments_needed"] == 8
+    assert progress["eta_seconds"] == pytest.approx(10 * 6)
+
+
+@pytest.mark.django_db
+def test_the_markdown_summary_says_how_many_judgments_adaptive_overlap_used(researcher):
+    from analysis.exports import summary_markdown
+    from analysis.selectors import report_of
+    from analysis.services import report_compute
+
+    batch = adaptive_batch(researcher, rows=2)
+    a, b = workers(2)
+    for w in (a, b):
+        for _ in range(2):
+            submit(w, batch, " Yes")
+    text = summary_markdown(report_compute(report=report_of(batch=batch)).payload, title="t")
+    assert "2 agreeing workers per example, up to 3 while they disagree (4 judgments against 6" in text
