@@ -2,7 +2,7 @@
 it costs in accuracy, how well Dawid-Skene recovers the workers' accuracies, and what 20% spammers
 do to the majority vote.
 
-    .venv/bin/python bench/crowd_sim.py                 # about 2 minutes on SQLite, 2 cores
+    .venv/bin/python bench/crowd_sim.py                 # about 2 minutes on SQLite, 2 cores (5 seeds)
     .venv/bin/python bench/crowd_sim.py --items 100 --seeds 1   # a quick look
 
 Each run makes a fresh SQLite database in a temporary folder (DATABASE_URL is ignored), one
@@ -10,7 +10,7 @@ researcher and one persona dataset of --items balanced Yes/No examples whose lab
 then, per seed, batches worked to the end by annotation.simulation.crowd_simulate (the services the
 API uses, seeded: the same seed gives the same judgments):
 
-- "paper": a crowd (good=0.8, noisy=0.2) whose majority of 3 gives the label on about 95% of the
+- "paper": a crowd (good=0.8, noisy=0.2; --good-share) whose majority of 3 gives the label on about 95% of the
   items, as in Perez et al. (2022), at fixed k = 3 (the baseline) and adaptive (k_min 2, k_max 3).
   Target: at least 25% fewer judgments, majority-vote accuracy within 1 point.
 - "spammers": the same crowd with 20% of its workers replaced by spammers (half random, half
@@ -39,8 +39,16 @@ os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.update(QA_VAR_DIR=VAR, SQLITE_PATH=f"{VAR}/db.sqlite3", LOG_LEVEL="WARNING")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qa.settings")
 
-PAPER_MIX = {"good": 0.8, "noisy": 0.2}
-SPAMMER_MIX = {"good": 0.64, "noisy": 0.16, "spammer-random": 0.1, "spammer-constant": 0.1}
+GOOD_SHARE = 0.8  # the rest noisy: the paper's ~95% label agreement at fixed k = 3
+
+
+def mixes(good_share: float) -> tuple[dict, dict]:
+    """The paper-like crowd, and the same with 20% of its workers spammers (half random, half constant)."""
+    paper = {"good": good_share, "noisy": round(1 - good_share, 6)}
+    spammers = {kind: 0.8 * share for kind, share in paper.items()}
+    return paper, {**spammers, "spammer-random": 0.1, "spammer-constant": 0.1}
+
+
 WORKERS = 15
 # Each worker may give at most 1.5 times their fair share of a fixed-k batch's judgments, as crowd
 # studies cap participants: without it the fastest workers (spammers take 1-3 s an item against
@@ -140,7 +148,7 @@ def majority_row(batch, name: str, seconds: float) -> Row:
     return row
 
 
-def spammer_batch(owner, dataset, *, seed: int, quality_control: bool):
+def spammer_batch(owner, dataset, *, mix: dict, seed: int, quality_control: bool):
     """The 20%-spammer crowd at fixed k = 3. With quality_control, the batch's automatic quality
     control must be on before the crowd runs, so that stopped workers' judgments are set aside and
     their items reopened until each has its k valid judgments."""
@@ -149,7 +157,7 @@ def spammer_batch(owner, dataset, *, seed: int, quality_control: bool):
         # Create the batch with gold items and rules (annotation/services/quality.py), run the same
         # crowd, and score only valid judgments (majority_row must then skip set-aside ones).
         raise NotImplementedError("automatic quality control is not built yet (issue 12, Build 4)")
-    return run_batch(owner, dataset, f"spammers qc=off s{seed}", mix=SPAMMER_MIX, seed=seed, overlap=3)
+    return run_batch(owner, dataset, f"spammers qc=off s{seed}", mix=mix, seed=seed, overlap=3)
 
 
 def simulated_accuracy(worker, dataset) -> float:
@@ -204,8 +212,15 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=300, help="examples per batch (default 300)")
-    parser.add_argument("--seeds", type=int, default=3, help="crowds per setting (default 3)")
+    parser.add_argument("--seeds", type=int, default=5, help="crowds per setting (default 5)")
+    parser.add_argument(
+        "--good-share", type=float, default=GOOD_SHARE,
+        help=f"share of good workers, the rest noisy (default {GOOD_SHARE}: about 95%% label agreement)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if not 0 <= args.good_share <= 1:
+        parser.error("--good-share: a share from 0 to 1")
+    paper_mix, spam_mix = mixes(args.good_share)
     started = time.perf_counter()
     setup()
     from django.contrib.auth import get_user_model
@@ -226,28 +241,31 @@ def main() -> None:
     qc_missing = None
     for seed in seeds:
         for key, mix, policy in [
-            ("fixed", PAPER_MIX, {"overlap": 3}),
-            ("adaptive", PAPER_MIX, {"overlap_policy": "adaptive", "k_min": 2, "k_max": 3}),
+            ("fixed", paper_mix, {"overlap": 3}),
+            ("adaptive", paper_mix, {"overlap_policy": "adaptive", "k_min": 2, "k_max": 3}),
         ]:
             batch, seconds = run_batch(owner, dataset, f"{key} s{seed}", mix=mix, seed=seed, **policy)
             rows[key].add(majority_row(batch, key, seconds))
             if key == "fixed":
                 fixed_batches.append(batch)
-        batch, seconds = spammer_batch(owner, dataset, seed=seed, quality_control=False)
+        batch, seconds = spammer_batch(owner, dataset, mix=spam_mix, seed=seed, quality_control=False)
         spam_batches.append(batch)
         rows["spam"].add(majority_row(batch, "spam", seconds))
         try:
-            batch, seconds = spammer_batch(owner, dataset, seed=seed, quality_control=True)
+            batch, seconds = spammer_batch(owner, dataset, mix=spam_mix, seed=seed, quality_control=True)
             rows["spam_qc"].add(majority_row(batch, "spam_qc", seconds))
         except NotImplementedError as exc:
             qc_missing = str(exc)
         print(f"seed {seed} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     ds = {
-        "paper crowd, fixed k = 3": dawid_skene_against_truth(fixed_batches, dataset, PAPER_MIX, seeds),
-        "20% spammers, fixed k = 3": dawid_skene_against_truth(spam_batches, dataset, SPAMMER_MIX, seeds),
+        "paper crowd, fixed k = 3": dawid_skene_against_truth(fixed_batches, dataset, paper_mix, seeds),
+        "20% spammers, fixed k = 3": dawid_skene_against_truth(spam_batches, dataset, spam_mix, seeds),
     }
 
-    print(f"crowd_sim: {args.items} items x {len(seeds)} seeds, {WORKERS} simulated workers; {machine()}")
+    print(
+        f"crowd_sim: {args.items} items x {len(seeds)} seeds, {WORKERS} simulated workers "
+        f"(good {args.good_share:g}, noisy {1 - args.good_share:g}); {machine()}"
+    )
     print()
     print("| setting | judgments | per item | majority-vote accuracy | wall s |")
     print("|---|---|---|---|---|")
