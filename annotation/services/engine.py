@@ -318,9 +318,14 @@ def _judgment_submit(
         # takes this judgment too. A lapsed lease needs a slot still open under the target.
         if not is_gold and not held:
             if judgment_count + lease_count >= target:
+                why = (
+                    "the item got the judgments it needs meanwhile"
+                    if judgment_count >= target
+                    else "its slot was taken by another worker"
+                )
                 raise Conflict(
-                    f"Your lease on this item expired at {expires_at:%H:%M:%S} UTC and its slot "
-                    "was taken by another worker. Your answer was not recorded; please take the next item.",
+                    f"Your lease on this item expired at {expires_at:%H:%M:%S} UTC and {why}. "
+                    "Your answer was not recorded; please take the next item.",
                     {"expired_at": expires_at.isoformat()},
                 )
         comment = (comment or "").strip()

@@ -158,16 +158,16 @@ def test_a_lapsed_lease_on_an_item_that_settled_is_refused(researcher):
 
     from qa.errors import Conflict
 
-    batch = adaptive_batch(researcher, rows=1)
+    batch = adaptive_batch(researcher, rows=2)  # the other item keeps the batch running
     a, b, c = workers(3)
     submit(a, batch, " Yes")
     late = services.assignment_claim_next(worker=b, batch=batch.pk)
     Assignment.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     services.leases_expire()
     submit(c, batch, " Yes")  # the slot went to c, whose answer agreed: the item is complete
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="the item got the judgments it needs meanwhile"):
         services.judgment_submit(assignment_id=late.pk, worker=b, relevance=3, answer=" Yes", ambiguous=False)
-    assert Item.objects.get().judgment_count == 2
+    assert Item.objects.get(pk=late.item_id).judgment_count == 2
 
 
 # --- items_settle ---------------------------------------------------------------------------------
