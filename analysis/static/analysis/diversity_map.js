@@ -6,7 +6,7 @@
   if (!root) return;
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   const OUTCOME_COLOURS = { "validated": "#2ca02c", "not validated": "#d62728", "not judged": "#bbbbbb" };
-  const RADIUS = 3, HOVER = 8, CELL = 16;
+  const HOVER = 8, CELL = 16;
 
   async function pollProgress() {
     const p = await fetch(root.dataset.progressUrl, { credentials: "same-origin" }).then((r) => r.json()).catch(() => null);
@@ -30,6 +30,7 @@
     const colourBy = document.getElementById("colour-by");
     const slider = document.getElementById("min-confidence");
     const n = data.id.length;
+    const RADIUS = n < 2000 ? 4 : 2;  // large maps: small dots, or they hide each other
     if (data.outcome) {
       const option = document.createElement("option");
       option.value = "outcome"; option.textContent = "crowd outcome";
@@ -107,9 +108,11 @@
       const lines = [data.text[i], "label: " + (data.label[i] || "(none)") + " · confidence: " + (c === null ? "–" : c.toFixed(3)), "dataset: " + data.dataset[i]];
       if (data.outcome) lines.push("crowd: " + data.outcome[i]);
       tooltip.textContent = lines.join("\n");  // text, never HTML: examples are model-written
-      tooltip.style.left = Math.min(event.clientX - box.left + 12, box.width - 200) + "px";
-      tooltip.style.top = (event.clientY - box.top + 12) + "px";
       tooltip.hidden = false;
+      // Beside the pointer, kept inside the canvas: above it in the lower half, left of it in the right half.
+      const x = event.clientX - box.left, y = event.clientY - box.top;
+      tooltip.style.left = (x > box.width / 2 ? Math.max(0, x - 12 - tooltip.offsetWidth) : x + 12) + "px";
+      tooltip.style.top = (y > box.height / 2 ? Math.max(0, y - 12 - tooltip.offsetHeight) : y + 12) + "px";
     });
     canvas.addEventListener("mouseleave", () => { tooltip.hidden = true; });
     colourBy.addEventListener("change", render);
