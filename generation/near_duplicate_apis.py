@@ -35,7 +35,9 @@ class NearDuplicatesSerializer(serializers.Serializer):
     threshold = serializers.FloatField()
     model = serializers.CharField()
     examples = serializers.IntegerField()
-    embedded = serializers.IntegerField(help_text="Examples with an embedding: pairs are found among these (compute the dataset's map to embed the rest).")
+    embedded = serializers.IntegerField(
+        help_text="Examples with an embedding: pairs are found among these (compute the dataset's map to embed the rest)."
+    )
     count = serializers.IntegerField(help_text="Pairs at or above the threshold.")
     pairs = _Pair(many=True, help_text="The 200 most similar pairs.")
 
@@ -50,7 +52,7 @@ class NearDuplicatesApi(APIView):
             raise Http404
         query = NearDuplicatesInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        result = dataset_near_duplicates(dataset=dataset, threshold=query.validated_data["threshold"], model=MINILM)
+        result = dataset_near_duplicates(
+            dataset=dataset, threshold=query.validated_data["threshold"], model=MINILM
+        )
         return Response(NearDuplicatesSerializer(result).data)
-
-

@@ -48,7 +48,10 @@ def examples_embed(
         texts = [example_text(question=q, statement=s, sentence_with_blank=w) for _, q, s, w in rows]
         vectors = embedder.encode(texts, batch_size=batch_size)
         ExampleEmbedding.objects.bulk_create(
-            [ExampleEmbedding(example_id=pk, model=embedder.name, vector=to_bytes(v)) for (pk, *_), v in zip(rows, vectors, strict=True)],
+            [
+                ExampleEmbedding(example_id=pk, model=embedder.name, vector=to_bytes(v))
+                for (pk, *_), v in zip(rows, vectors, strict=True)
+            ],
             ignore_conflicts=True,
         )
         stored += len(rows)
@@ -87,7 +90,9 @@ def dataset_near_duplicates(*, dataset, threshold: float, model: str, limit: int
     wanted = {int(ids[i]) for i, j, _ in shown} | {int(ids[j]) for i, j, _ in shown}
     rows = {
         pk: {"id": pk, "line": line, "text": example_text(question=q, statement=s, sentence_with_blank=w)}
-        for pk, line, q, s, w in examples.filter(pk__in=wanted).values_list("pk", "line", "question", "statement", "sentence_with_blank")
+        for pk, line, q, s, w in examples.filter(pk__in=wanted).values_list(
+            "pk", "line", "question", "statement", "sentence_with_blank"
+        )
     }
     return {
         "threshold": threshold,
@@ -95,5 +100,7 @@ def dataset_near_duplicates(*, dataset, threshold: float, model: str, limit: int
         "examples": examples.count(),
         "embedded": len(ids),
         "count": len(pairs),
-        "pairs": [{"a": rows[int(ids[i])], "b": rows[int(ids[j])], "cosine": round(c, 4)} for i, j, c in shown],
+        "pairs": [
+            {"a": rows[int(ids[i])], "b": rows[int(ids[j])], "cosine": round(c, 4)} for i, j, c in shown
+        ],
     }

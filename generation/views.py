@@ -9,9 +9,9 @@ from django.views.decorators.http import require_http_methods
 
 from generation import behavior, bounds, selectors, services
 from generation.embeddings import MINILM
-from generation.vectors import dataset_near_duplicates
 from generation.forms import DatasetFilterForm, DatasetForm, ImportUploadForm
 from generation.models import Collection, Dataset, ImportJob
+from generation.vectors import dataset_near_duplicates
 from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
@@ -91,11 +91,16 @@ def _near_duplicates(dataset: Dataset, threshold: str | None, *, asked: bool) ->
     """The dataset page's near-duplicate section: pairs at the threshold asked for (default 0.95),
     or the form's error and nothing else. A very large dataset is searched only when asked: the
     search holds its whole embedding matrix."""
-    form = NearDuplicatesForm({"similar": threshold} if threshold else {"similar": bounds.NEAR_DUPLICATE_DEFAULT})
+    form = NearDuplicatesForm(
+        {"similar": threshold} if threshold else {"similar": bounds.NEAR_DUPLICATE_DEFAULT}
+    )
     if not form.is_valid() or (not asked and dataset.rows > NEAR_DUPLICATES_UNASKED):
         return {"form": form, "result": None}
     value = form.cleaned_data["similar"]
-    return {"form": form, "result": dataset_near_duplicates(dataset=dataset, threshold=value, model=MINILM, limit=50)}
+    return {
+        "form": form,
+        "result": dataset_near_duplicates(dataset=dataset, threshold=value, model=MINILM, limit=50),
+    }
 
 
 @researcher_required

@@ -12,8 +12,28 @@ def _view(kind: str, view, **operations):
 
 
 urlpatterns = [
-    path("maps/datasets/<int:key>", _view("datasets", apis.MapApi, get="retrieve", post="compute"), {"kind": "datasets"}, name="api-map-dataset"),
-    path("maps/datasets/<int:key>/points", _view("datasets", apis.MapPointsApi, get="points"), {"kind": "datasets"}, name="api-map-dataset-points"),
-    path("maps/collections/<str:key>", _view("collections", apis.MapApi, get="retrieve", post="compute"), {"kind": "collections"}, name="api-map-collection"),
-    path("maps/collections/<str:key>/points", _view("collections", apis.MapPointsApi, get="points"), {"kind": "collections"}, name="api-map-collection-points"),
+    path(
+        "maps/datasets/<int:key>",
+        _view("datasets", apis.MapApi, get="retrieve", post="compute"),
+        {"kind": "datasets"},
+        name="api-map-dataset",
+    ),
+    path(
+        "maps/datasets/<int:key>/points",
+        _view("datasets", apis.MapPointsApi, get="points"),
+        {"kind": "datasets"},
+        name="api-map-dataset-points",
+    ),
+    path(
+        "maps/collections/<str:key>",
+        _view("collections", apis.MapApi, get="retrieve", post="compute"),
+        {"kind": "collections"},
+        name="api-map-collection",
+    ),
+    path(
+        "maps/collections/<str:key>/points",
+        _view("collections", apis.MapPointsApi, get="points"),
+        {"kind": "collections"},
+        name="api-map-collection-points",
+    ),
 ]

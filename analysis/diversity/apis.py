@@ -19,16 +19,24 @@ class MapProgressSerializer(serializers.Serializer):
     error = serializers.CharField()
     seconds = serializers.DictField(child=serializers.FloatField())
     points = serializers.IntegerField()
-    available = serializers.BooleanField(help_text="Whether this installation has the map extra (embedding model, UMAP).")
+    available = serializers.BooleanField(
+        help_text="Whether this installation has the map extra (embedding model, UMAP)."
+    )
 
 
 class MapPointsSerializer(serializers.Serializer):
-    id = serializers.ListField(child=serializers.IntegerField(), help_text="Example ids; every other list follows their order.")
+    id = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Example ids; every other list follows their order."
+    )
     x = serializers.ListField(child=serializers.FloatField())
     y = serializers.ListField(child=serializers.FloatField())
-    label = serializers.ListField(child=serializers.CharField(allow_blank=True), help_text="answer_matching_behavior.")
+    label = serializers.ListField(
+        child=serializers.CharField(allow_blank=True), help_text="answer_matching_behavior."
+    )
     confidence = serializers.ListField(child=serializers.FloatField(allow_null=True))
-    text = serializers.ListField(child=serializers.CharField(allow_blank=True), help_text="The first 300 characters.")
+    text = serializers.ListField(
+        child=serializers.CharField(allow_blank=True), help_text="The first 300 characters."
+    )
     dataset = serializers.ListField(child=serializers.CharField())
     outcome = serializers.ListField(
         child=serializers.CharField(), allow_null=True,
@@ -51,7 +59,11 @@ class MapApi(APIView):
     @extend_schema(responses=MapProgressSerializer)
     def get(self, request, kind: str, key: str):
         dataset, collection, _ = _subject(kind, key)
-        return Response(MapProgressSerializer(selectors.map_progress(diversity_map=selectors.map_of(dataset=dataset, collection=collection))).data)
+        return Response(
+            MapProgressSerializer(
+                selectors.map_progress(diversity_map=selectors.map_of(dataset=dataset, collection=collection))
+            ).data
+        )
 
     @extend_schema(request=None, responses={202: MapProgressSerializer})
     def post(self, request, kind: str, key: str):
@@ -59,7 +71,10 @@ class MapApi(APIView):
         dataset, collection, _ = _subject(kind, key)
         diversity_map = services.map_request(user=request.user, dataset=dataset, collection=collection)
         diversity_map.refresh_from_db()
-        return Response(MapProgressSerializer(selectors.map_progress(diversity_map=diversity_map)).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            MapProgressSerializer(selectors.map_progress(diversity_map=diversity_map)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class MapPointsApi(APIView):
@@ -71,4 +86,6 @@ class MapPointsApi(APIView):
         diversity_map = selectors.map_of(dataset=dataset, collection=collection)
         if diversity_map is None or not diversity_map.points:
             raise Http404("This map has not been computed yet.")
-        return Response(MapPointsSerializer(selectors.map_points(user=request.user, diversity_map=diversity_map)).data)
+        return Response(
+            MapPointsSerializer(selectors.map_points(user=request.user, diversity_map=diversity_map)).data
+        )

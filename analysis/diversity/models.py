@@ -21,7 +21,9 @@ class DiversityMap(models.Model):
         FAILED = "failed"
 
     scope = models.CharField(max_length=16, choices=Scope.choices)
-    dataset = models.ForeignKey("generation.Dataset", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    dataset = models.ForeignKey(
+        "generation.Dataset", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     collection = models.CharField(max_length=32, blank=True)
     embedding_model = models.CharField(max_length=100)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -32,19 +34,27 @@ class DiversityMap(models.Model):
     # {"example": [ids], "x": [...], "y": [...]}: columnar, the order of the example ids.
     points = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
-    seconds = models.JSONField(default=dict, blank=True, help_text="{'embed': s, 'project': s} of the last computation.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    seconds = models.JSONField(
+        default=dict, blank=True, help_text="{'embed': s, 'project': s} of the last computation."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Running: last sign of life of its worker. Queued: last wake-up sent."
+        null=True,
+        blank=True,
+        help_text="Running: last sign of life of its worker. Queued: last wake-up sent.",
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["dataset", "embedding_model"], condition=Q(scope="dataset"), name="diversity_map_one_per_dataset"
+                fields=["dataset", "embedding_model"],
+                condition=Q(scope="dataset"),
+                name="diversity_map_one_per_dataset",
             ),
             models.UniqueConstraint(
                 fields=["collection", "embedding_model"],
@@ -59,5 +69,9 @@ class DiversityMap(models.Model):
         ]
 
     def __str__(self):
-        subject = f"dataset {self.dataset_id}" if self.scope == self.Scope.DATASET else f"collection {self.collection}"
+        subject = (
+            f"dataset {self.dataset_id}"
+            if self.scope == self.Scope.DATASET
+            else f"collection {self.collection}"
+        )
         return f"map of {subject} ({self.status})"

@@ -12,7 +12,9 @@ N_NEIGHBORS = 15  # UMAP's default: the size of the neighbourhood that shapes lo
 MIN_DIST = 0.1  # UMAP's default: how tightly points may pack
 
 
-def umap_project(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST) -> np.ndarray:
+def umap_project(
+    vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = N_NEIGHBORS, min_dist: float = MIN_DIST
+) -> np.ndarray:
     """(n, 2) float32 coordinates of the n vectors; seeded, so the same vectors give the same map."""
     n = len(vectors)
     if n <= 3:

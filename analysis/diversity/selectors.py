@@ -20,8 +20,12 @@ VALIDATED, NOT_VALIDATED, NOT_JUDGED = "validated", "not validated", "not judged
 
 def map_of(*, dataset: Dataset | None = None, collection: str | None = None) -> DiversityMap | None:
     if dataset is not None:
-        return DiversityMap.objects.filter(scope=DiversityMap.Scope.DATASET, dataset=dataset, embedding_model=MINILM).first()
-    return DiversityMap.objects.filter(scope=DiversityMap.Scope.COLLECTION, collection=collection, embedding_model=MINILM).first()
+        return DiversityMap.objects.filter(
+            scope=DiversityMap.Scope.DATASET, dataset=dataset, embedding_model=MINILM
+        ).first()
+    return DiversityMap.objects.filter(
+        scope=DiversityMap.Scope.COLLECTION, collection=collection, embedding_model=MINILM
+    ).first()
 
 
 def map_progress(*, diversity_map: DiversityMap | None) -> dict:
@@ -53,8 +57,11 @@ def crowd_outcomes(*, user, datasets: list[Dataset]) -> dict[int, str]:
     batches `user` may see; examples without judgments are absent. Empty when none was judged."""
     judged = set(
         Item.objects.filter(
-            example__dataset__in=datasets, batch__in=report_selectors.batches_visible_to(user=user).values("pk")
-        ).values_list("example__dataset_id", flat=True).distinct()
+            example__dataset__in=datasets,
+            batch__in=report_selectors.batches_visible_to(user=user).values("pk"),
+        )
+        .values_list("example__dataset_id", flat=True)
+        .distinct()
     )
     outcomes: dict[int, str] = {}
     for dataset in datasets:
@@ -75,11 +82,26 @@ def map_points(*, user, diversity_map: DiversityMap) -> dict:
     rows = {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        for pk, dataset_id, question, statement, sentence, answer, confidence in Example.objects.filter(pk__in=chunk).values_list(
-            "pk", "dataset_id", "question", "statement", "sentence_with_blank", "answer_matching_behavior", "label_confidence"
+        for pk, dataset_id, question, statement, sentence, answer, confidence in Example.objects.filter(
+            pk__in=chunk
+        ).values_list(
+            "pk",
+            "dataset_id",
+            "question",
+            "statement",
+            "sentence_with_blank",
+            "answer_matching_behavior",
+            "label_confidence",
         ):
-            rows[pk] = (dataset_id, example_text(question=question, statement=statement, sentence_with_blank=sentence), answer, confidence)
-    keep = [i for i, pk in enumerate(ids) if pk in rows]  # examples deleted since the map was computed drop out
+            rows[pk] = (
+                dataset_id,
+                example_text(question=question, statement=statement, sentence_with_blank=sentence),
+                answer,
+                confidence,
+            )
+    keep = [
+        i for i, pk in enumerate(ids) if pk in rows
+    ]  # examples deleted since the map was computed drop out
     dataset_ids = sorted({rows[ids[i]][0] for i in keep})
     datasets = list(Dataset.objects.filter(pk__in=dataset_ids).order_by("slug"))
     slugs = {d.pk: d.slug for d in datasets}

@@ -37,7 +37,12 @@ def collection_check(collection: str) -> str:
 
 
 def map_request(
-    *, user, dataset: Dataset | None = None, collection: str | None = None, seed: int = 0, enqueue: bool = True
+    *,
+    user,
+    dataset: Dataset | None = None,
+    collection: str | None = None,
+    seed: int = 0,
+    enqueue: bool = True,
 ) -> DiversityMap:
     """Queue the map of a dataset or a collection (exactly one), or return it as it is while it is
     queued or running. Refused when the subject has no examples, or when this installation has no
@@ -54,7 +59,10 @@ def map_request(
         examples = Example.objects.filter(dataset__collection=collection)
         what = f"collection {collection}"
     if not examples.exists():
-        raise ApplicationError(f"The {what} has no examples to map: import or generate some first.", {"field": "dataset" if dataset else "collection"})
+        raise ApplicationError(
+            f"The {what} has no examples to map: import or generate some first.",
+            {"field": "dataset" if dataset else "collection"},
+        )
     if not embeddings.available():
         raise ApplicationError(embeddings.MISSING, {"install": embeddings.MAP_EXTRA}, status_code=409)
     with transaction.atomic():
@@ -117,7 +125,12 @@ def map_execute(
         examples_embedded=total - missing, started_at=diversity_map.started_at or timezone.now(),
     )  # fmt: skip
     if total == 0:
-        _save(diversity_map, status=DiversityMap.Status.FAILED, error="No examples to map.", finished_at=timezone.now())
+        _save(
+            diversity_map,
+            status=DiversityMap.Status.FAILED,
+            error="No examples to map.",
+            finished_at=timezone.now(),
+        )
         return diversity_map
     began = time.monotonic()
     done = [total - missing]
@@ -130,7 +143,9 @@ def map_execute(
         if progress:
             progress(done[0], total)
 
-    vectors.examples_embed(examples=examples, embedder=embedder, batch_size=batch_size, max_chunks=max_chunks, progress=stored)
+    vectors.examples_embed(
+        examples=examples, embedder=embedder, batch_size=batch_size, max_chunks=max_chunks, progress=stored
+    )
     if vectors.examples_missing(examples=examples, model=embedder.name).exists():
         return diversity_map  # stopped early: still running, as if its worker died; the sweep resumes it
     embed_seconds = time.monotonic() - began
@@ -144,7 +159,11 @@ def map_execute(
         return diversity_map
     _save(
         diversity_map,
-        points={"example": ids.tolist(), "x": [round(float(v), 4) for v in xy[:, 0]], "y": [round(float(v), 4) for v in xy[:, 1]]},
+        points={
+            "example": ids.tolist(),
+            "x": [round(float(v), 4) for v in xy[:, 0]],
+            "y": [round(float(v), 4) for v in xy[:, 1]],
+        },
         seconds={"embed": round(embed_seconds, 3), "project": round(time.monotonic() - began, 3)},
         status=DiversityMap.Status.DONE,
         finished_at=timezone.now(),

@@ -48,7 +48,9 @@ def map_page(request, kind: str, key: str):
 @researcher_required
 def map_progress(request, kind: str, key: str):
     dataset, collection, _ = _subject(kind, key)
-    return JsonResponse(selectors.map_progress(diversity_map=selectors.map_of(dataset=dataset, collection=collection)))
+    return JsonResponse(
+        selectors.map_progress(diversity_map=selectors.map_of(dataset=dataset, collection=collection))
+    )
 
 
 @researcher_required

@@ -25,6 +25,7 @@ def compute(api, django_capture_on_commit_callbacks, eager_celery):
 
     return post
 
+
 STATEMENTS = [
     ("I like to plan my day in advance.", " Yes", 0.97),
     ("I like to plan my days in advance.", " Yes", 0.91),
@@ -35,7 +36,9 @@ STATEMENTS = [
 
 
 def persona_dataset(slug="punctual", collection="persona", statements=STATEMENTS):
-    dataset = Dataset.objects.create(slug=slug, name=slug, format="persona", collection=collection, behavior="is punctual")
+    dataset = Dataset.objects.create(
+        slug=slug, name=slug, format="persona", collection=collection, behavior="is punctual"
+    )
     for line, (text, label, confidence) in enumerate(statements, 1):
         Example.objects.create(
             dataset=dataset, line=line, content_hash=f"{slug}{line}", statement=text,
@@ -87,7 +90,9 @@ def test_the_work_sweep_wakes_a_map_whose_worker_died(researcher, fake_map, eage
 
     dataset = persona_dataset()
     job = services.map_request(user=researcher, dataset=dataset, enqueue=False)
-    DiversityMap.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now() - timedelta(hours=1))
+    DiversityMap.objects.filter(pk=job.pk).update(
+        status="running", heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
     assert services.maps_heal() == [job.pk]
     assert DiversityMap.objects.get(pk=job.pk).status == "done"
 
@@ -115,7 +120,9 @@ def test_an_unknown_collection_is_not_found(api, researcher, fake_map):
         services.map_request(user=researcher, collection="nonsense")
 
 
-def test_without_the_map_extra_the_api_page_and_command_say_what_to_install(compute, client, researcher, no_map_extra):
+def test_without_the_map_extra_the_api_page_and_command_say_what_to_install(
+    compute, client, researcher, no_map_extra
+):
     dataset = persona_dataset()
     answer = compute(researcher, f"/api/v1/maps/datasets/{dataset.pk}")
     assert answer.status_code == 409
@@ -167,5 +174,10 @@ def test_the_crowd_outcome_is_the_readers_own(api, compute, researcher, other_re
     outcome = dict(zip(mine["text"], mine["outcome"], strict=True))
     # By hand from tests/analysis/helpers.py's PERSONA at the export's defaults (two of three give the
     # label, at most one "ambiguous", mean relevance 3 or more): only statement 3 (one of three) fails.
-    assert [outcome[f"Statement number {n}."] for n in (1, 2, 3, 4)] == ["validated", "validated", "not validated", "validated"]
+    assert [outcome[f"Statement number {n}."] for n in (1, 2, 3, 4)] == [
+        "validated",
+        "validated",
+        "not validated",
+        "validated",
+    ]
     assert outcome["Statement number 99."] == "not judged"  # the gold item does not count

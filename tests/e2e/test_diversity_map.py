@@ -56,7 +56,12 @@ def test_the_map_draws_under_the_sites_content_security_policy(browser, live_ser
     context = browser.new_context()  # the policy enforced, unlike the shared page fixture
     page = context.new_page()
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     log_in(page, live_server, researcher.username, PASSWORD)
     page.goto(f"{live_server.url}/reports/maps/datasets/{dataset.pk}/")
     page.wait_for_selector("#map[data-ready=true]", timeout=10_000)

