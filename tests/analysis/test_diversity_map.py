@@ -181,3 +181,11 @@ def test_the_crowd_outcome_is_the_readers_own(api, compute, researcher, other_re
         "validated",
     ]
     assert outcome["Statement number 99."] == "not judged"  # the gold item does not count
+
+
+def test_the_map_job_goes_to_the_gpu_worker_and_the_sweep_knows_it():
+    from analysis.diversity.tasks import map_compute
+    from qa.celery import app
+
+    assert "analysis.diversity.tasks.map_compute" in app.tasks
+    assert app.amqp.router.route({}, map_compute.name)["queue"].name == "gpu"
