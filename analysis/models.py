@@ -67,3 +67,8 @@ class Report(models.Model):
         if self.reader_id:
             subject += f" as user {self.reader_id} sees it"
         return f"report of {subject} ({self.status})"
+
+
+# The diversity map keeps its model beside its services (analysis/diversity/); Django finds an
+# app's models in its models module.
+from analysis.diversity.models import DiversityMap  # noqa: E402,F401

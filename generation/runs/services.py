@@ -87,6 +87,11 @@ def run_create(
     stop = checker.p.get("stop")
     if not isinstance(stop, list) or not all(isinstance(x, str) and x for x in stop):
         raise ApplicationError("stop: give a list of non-empty strings, e.g. [\"\\n\"]", {"field": "stop"})
+    if params.get("near_duplicate_threshold") is not None:
+        from generation import embeddings
+
+        if not embeddings.available():
+            raise ApplicationError(embeddings.MISSING, {"field": "near_duplicate_threshold", "install": embeddings.MAP_EXTRA})
     _model_known(generator, "generator", user)
     if "score" in checker.stages:
         if not discriminator:
@@ -304,6 +309,10 @@ def _stage_select(run, pipeline, previous, began) -> None:
     )
     if scored:
         samples = [s for s in samples if s.scores is not None]
+    threshold = run.params.get("near_duplicate_threshold")
+    if threshold is not None:
+        samples, dropped = _near_duplicates_dropped(samples, threshold=threshold, scored=scored)
+        _save_counts(run, "select", near_duplicates=dropped)
     records = pipeline.select([_candidate(s) for s in samples])
     if not records:
         raise BackendError("No candidate survived parsing and filtering: try more samples or another model.")
@@ -321,6 +330,24 @@ def _stage_select(run, pipeline, previous, began) -> None:
         GenerationRun.objects.filter(pk=run.pk).update(
             dataset=dataset, status=GenerationRun.Status.DONE, finished_at=timezone.now()
         )
+
+
+def _near_duplicates_dropped(samples: list, *, threshold: float, scored: bool) -> tuple[list, int]:
+    """The candidates left when each, best scored first, is dropped if its embedding is at least
+    `threshold` similar (cosine) to one kept before it: the paper's generations repeat themselves
+    in other words, which exact and normalised deduplication cannot see. Before selection, so that
+    the selection's per-label balance holds among what is left. Returns (kept, dropped count)."""
+    from generation import embeddings
+
+    if scored:  # best first: a near duplicate loses to the better scored of the two
+        samples = sorted(samples, key=lambda s: -max(s.scores.values(), default=0.0))
+    try:
+        embedder = embeddings.embedder_get()
+    except embeddings.EmbeddingsUnavailable as exc:
+        raise BackendError(str(exc)) from None
+    vectors = embedder.encode([s.parsed for s in samples])
+    kept = set(embeddings.near_duplicates_drop(vectors, threshold=threshold))
+    return [s for i, s in enumerate(samples) if i in kept], len(samples) - len(kept)
 
 
 def _dataset_create(run, pipeline, records, previous, began) -> Dataset:
