@@ -114,6 +114,7 @@ class TransformersBackend:
             return []
         prompt_ids = self.tokenizer([p for p, _ in pairs])["input_ids"]
         full_ids = self.tokenizer([p + c for p, c in pairs])["input_ids"]
+        self._check_encodable(pairs, prompt_ids, full_ids)
         order = sorted(range(len(pairs)), key=lambda i: len(full_ids[i]))
         scores: list[float] = [0.0] * len(pairs)
         pad = self.tokenizer.pad_token_id
@@ -143,6 +144,15 @@ class TransformersBackend:
             for i, value in zip(owner, values, strict=True):
                 scores[i] += value
         return scores
+
+    def _check_encodable(self, pairs, prompt_ids, full_ids) -> None:
+        """An answer the tokenizer maps to its unknown token, or to no token after the prompt,
+        would get a meaningless score: refuse it by name."""
+        unk = self.tokenizer.unk_token_id
+        for (prompt, continuation), p_ids, ids in zip(pairs, prompt_ids, full_ids, strict=True):
+            tail = ids[max(_common_prefix(p_ids, ids), 1) :]
+            if continuation and (not tail or (unk is not None and unk in tail)):
+                raise BackendError(f"model: {self.name}'s tokenizer cannot encode the answer {continuation!r}")
 
     def score(self, prompt: str, continuations) -> list[float]:
         return self.score_pairs([(prompt, c) for c in continuations])
