@@ -121,6 +121,9 @@ class EvaluationExample(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["evaluation", "example"], name="evaluation_example_once")]
 
+    def __str__(self):
+        return f"example {self.example_id} of evaluation {self.evaluation_id}"
+
 
 class ModelScore(models.Model):
     """One model's log-probability of each answer of one example under one prompt template: stored
@@ -138,3 +141,6 @@ class ModelScore(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model_key", "template_hash", "example"], name="model_score_once")
         ]
+
+    def __str__(self):
+        return f"scores of example {self.example_id} by model {self.model_key[:12]}"

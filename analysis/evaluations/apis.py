@@ -21,12 +21,24 @@ from qa.roles import IsResearcher
 
 
 class CriteriaSerializer(serializers.Serializer):
-    min_agreement = bounds.MIN_AGREEMENT.drf(required=False, default=Criteria.min_agreement, help_text=DESCRIPTIONS["min_agreement"])
-    max_ambiguous = bounds.MAX_AMBIGUOUS.drf(required=False, default=Criteria.max_ambiguous, help_text=DESCRIPTIONS["max_ambiguous"])
-    min_relevance = bounds.MIN_RELEVANCE.drf(required=False, default=Criteria.min_relevance, help_text=DESCRIPTIONS["min_relevance"])
-    complete_only = serializers.BooleanField(required=False, default=Criteria.complete_only, help_text=DESCRIPTIONS["complete_only"])
-    include_gold = serializers.BooleanField(required=False, default=Criteria.include_gold, help_text=DESCRIPTIONS["include_gold"])
-    exclude_flagged = serializers.BooleanField(required=False, default=Criteria.exclude_flagged, help_text=DESCRIPTIONS["exclude_flagged"])
+    min_agreement = bounds.MIN_AGREEMENT.drf(
+        required=False, default=Criteria.min_agreement, help_text=DESCRIPTIONS["min_agreement"]
+    )
+    max_ambiguous = bounds.MAX_AMBIGUOUS.drf(
+        required=False, default=Criteria.max_ambiguous, help_text=DESCRIPTIONS["max_ambiguous"]
+    )
+    min_relevance = bounds.MIN_RELEVANCE.drf(
+        required=False, default=Criteria.min_relevance, help_text=DESCRIPTIONS["min_relevance"]
+    )
+    complete_only = serializers.BooleanField(
+        required=False, default=Criteria.complete_only, help_text=DESCRIPTIONS["complete_only"]
+    )
+    include_gold = serializers.BooleanField(
+        required=False, default=Criteria.include_gold, help_text=DESCRIPTIONS["include_gold"]
+    )
+    exclude_flagged = serializers.BooleanField(
+        required=False, default=Criteria.exclude_flagged, help_text=DESCRIPTIONS["exclude_flagged"]
+    )
 
 
 class EvaluationCreateInputSerializer(serializers.Serializer):
@@ -38,9 +50,20 @@ class EvaluationCreateInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=200), required=False, default=list, max_length=500,
         help_text="Dataset slugs or ids. With a batch: some of its datasets (default all of them).",
     )  # fmt: skip
-    batch = ID.drf(required=False, allow_null=True, default=None, help_text="One of your batches: score the examples it judged, split by crowd outcome.")
-    criteria = CriteriaSerializer(required=False, help_text="The validated export's thresholds (with a batch).")
-    validated_only = serializers.BooleanField(required=False, default=False, help_text="Headline figures over the validated examples only (with a batch).")
+    batch = ID.drf(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="One of your batches: score the examples it judged, split by crowd outcome.",
+    )
+    criteria = CriteriaSerializer(
+        required=False, help_text="The validated export's thresholds (with a batch)."
+    )
+    validated_only = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Headline figures over the validated examples only (with a batch).",
+    )
     prompt_format = serializers.ChoiceField(choices=list(prompts.FORMATS), required=False, default="paper")
     templates = serializers.DictField(
         child=serializers.CharField(max_length=prompts.MAX_TEMPLATE, trim_whitespace=False), required=False, default=dict,
@@ -80,7 +103,9 @@ class RateSerializer(serializers.Serializer):
     ci_high = serializers.FloatField(allow_null=True)
     successes = serializers.IntegerField()
     n = serializers.IntegerField()
-    mean_probability = serializers.FloatField(allow_null=True, help_text="Mean normalised probability of the matching answer.")
+    mean_probability = serializers.FloatField(
+        allow_null=True, help_text="Mean normalised probability of the matching answer."
+    )
 
 
 class DifferenceSerializer(serializers.Serializer):
@@ -142,12 +167,20 @@ def _mine(request, pk: int):
 class EvaluationListCreateApi(APIView):
     permission_classes = [IsResearcher]
 
-    @extend_schema(responses=EvaluationSerializer(many=True), summary="Your evaluations, newest first (at most 200)")
+    @extend_schema(
+        responses=EvaluationSerializer(many=True), summary="Your evaluations, newest first (at most 200)"
+    )
     def get(self, request):
         evaluations = selectors.evaluations_visible_to(user=request.user)[:200]
-        return Response([EvaluationSerializer(selectors.evaluation_progress(evaluation=e)).data for e in evaluations])
+        return Response(
+            [EvaluationSerializer(selectors.evaluation_progress(evaluation=e)).data for e in evaluations]
+        )
 
-    @extend_schema(request=EvaluationCreateInputSerializer, responses={202: EvaluationSerializer}, summary="Score models on datasets")
+    @extend_schema(
+        request=EvaluationCreateInputSerializer,
+        responses={202: EvaluationSerializer},
+        summary="Score models on datasets",
+    )
     def post(self, request):
         data = EvaluationCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -168,7 +201,10 @@ class EvaluationDetailApi(APIView):
     @extend_schema(responses=EvaluationDetailSerializer, summary="Progress and results so far")
     def get(self, request, id: int):
         evaluation = _mine(request, id)
-        body = {**selectors.evaluation_progress(evaluation=evaluation), "results": selectors.evaluation_results(evaluation=evaluation)}
+        body = {
+            **selectors.evaluation_progress(evaluation=evaluation),
+            "results": selectors.evaluation_results(evaluation=evaluation),
+        }
         return Response(EvaluationDetailSerializer(body).data)
 
 
@@ -195,7 +231,11 @@ class EvaluationCompareApi(APIView):
     def get(self, request, id: int):
         evaluation = _mine(request, id)
         first, second = request.query_params.get("first", ""), request.query_params.get("second", "")
-        return Response(CompareSerializer(selectors.evaluation_compare(evaluation=evaluation, first=first, second=second)).data)
+        return Response(
+            CompareSerializer(
+                selectors.evaluation_compare(evaluation=evaluation, first=first, second=second)
+            ).data
+        )
 
 
 EXPORTS = {"results.csv": "text/csv", "results.json": "application/json"}
@@ -208,7 +248,9 @@ def results_file(evaluation, name: str) -> HttpResponse:
         csv_writer(out).writerows(selectors.results_csv_rows(results=results))
         body = out.getvalue()
     else:
-        body = json.dumps({**selectors.evaluation_progress(evaluation=evaluation), "results": results}, ensure_ascii=False)
+        body = json.dumps(
+            {**selectors.evaluation_progress(evaluation=evaluation), "results": results}, ensure_ascii=False
+        )
     response = HttpResponse(body, content_type=f"{EXPORTS[name]}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="evaluation-{evaluation.pk}-{name}"'
     return response
@@ -218,6 +260,7 @@ class EvaluationExportApi(APIView):
     permission_classes = [IsResearcher]
 
     @extend_schema(
+        operation_id="evaluations_export",
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(EXPORTS))],
         responses={(200, media): OpenApiResponse(OpenApiTypes.STR) for media in set(EXPORTS.values())},
         summary="Results per model and dataset as CSV or JSON",

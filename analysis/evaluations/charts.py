@@ -27,13 +27,21 @@ def rate_chart(results: dict) -> dict:
             groups.append({"name": collection, "y": y + 4})
             y += 16
             current = collection
-        labels.append({"text": dataset if len(dataset) <= 34 else dataset[:33] + "…", "y": y + ROW_H * len(rows) / 2 + 4})
+        labels.append(
+            {
+                "text": dataset if len(dataset) <= 34 else dataset[:33] + "…",
+                "y": y + ROW_H * len(rows) / 2 + 4,
+            }
+        )
         for row in rows:
             cy = y + ROW_H / 2
             if row["value"] is not None:
                 marks.append(
                     {
-                        "cy": cy, "cx": _x(row["value"]), "x1": _x(row["ci_low"]), "x2": _x(row["ci_high"]),
+                        "cy": cy,
+                        "cx": _x(row["value"]),
+                        "x1": _x(row["ci_low"]),
+                        "x2": _x(row["ci_high"]),
                         "colour": colour[row["model"]],
                         "title": f"{row['model']} on {dataset}: {row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}], n={row['n']}",
                     }  # fmt: skip

@@ -41,7 +41,9 @@ def templates_for(*, format: str, overrides: dict | None = None) -> dict[str, st
     templates = dict(FORMATS[format])
     for collection, text in (overrides or {}).items():
         if collection not in templates:
-            raise ValueError(f"templates.{collection}: not a collection with a template; use one of {', '.join(templates)}")
+            raise ValueError(
+                f"templates.{collection}: not a collection with a template; use one of {', '.join(templates)}"
+            )
         if not isinstance(text, str) or text.count(SLOT) != 1:
             raise ValueError(f"templates.{collection}: must hold {SLOT} exactly once")
         if len(text) > MAX_TEMPLATE:

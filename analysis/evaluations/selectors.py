@@ -23,7 +23,10 @@ def evaluations_visible_to(*, user) -> QuerySet[Evaluation]:
 
 
 def evaluation_progress(*, evaluation: Evaluation) -> dict:
-    models = [{"model": s["spec"], **evaluation.counts.get(s["spec"], {"done": 0, "total": 0})} for s in evaluation.model_specs]
+    models = [
+        {"model": s["spec"], **evaluation.counts.get(s["spec"], {"done": 0, "total": 0})}
+        for s in evaluation.model_specs
+    ]
     return {
         "id": evaluation.pk,
         "name": evaluation.name,
@@ -55,7 +58,10 @@ def _items(evaluation: Evaluation) -> list[tuple]:
 def _outcomes(evaluation: Evaluation, spec: dict, items: list[tuple]) -> dict[int, tuple[bool, float]]:
     """example id -> (matched, normalised probability of the matching answers) of one model,
     for the examples scored so far under the template of their collection."""
-    wanted = {c: prompts.template_hash(evaluation.templates.get(c) or evaluation.templates["custom"]) for c in {i[3] for i in items}}
+    wanted = {
+        c: prompts.template_hash(evaluation.templates.get(c) or evaluation.templates["custom"])
+        for c in {i[3] for i in items}
+    }
     collection_of = {i[0]: i[3] for i in items}
     scores = ModelScore.objects.filter(
         model_key=spec["key"], template_hash__in=set(wanted.values()),
@@ -75,7 +81,10 @@ def evaluation_results(*, evaluation: Evaluation) -> dict:
     (Newcombe's interval for two independent shares: different examples on each side)."""
     items = _items(evaluation)
     crowd = evaluation.batch_id is not None or any(i[1] is not None for i in items)
-    datasets = sorted({(i[3], i[2]) for i in items}, key=lambda d: (COLLECTION_ORDER.index(d[0]) if d[0] in COLLECTION_ORDER else 99, d[1]))
+    datasets = sorted(
+        {(i[3], i[2]) for i in items},
+        key=lambda d: (COLLECTION_ORDER.index(d[0]) if d[0] in COLLECTION_ORDER else 99, d[1]),
+    )
     rows = []
     for spec in evaluation.model_specs:
         outcomes = _outcomes(evaluation, spec, items)
@@ -84,7 +93,9 @@ def evaluation_results(*, evaluation: Evaluation) -> dict:
             by_dataset[slug].append((example_id, validated))
         for collection, slug in datasets:
             members = by_dataset[slug]
-            headline = [outcomes[e] for e, v in members if e in outcomes and (v or not evaluation.validated_only)]
+            headline = [
+                outcomes[e] for e, v in members if e in outcomes and (v or not evaluation.validated_only)
+            ]
             row = {
                 "model": spec["spec"], "collection": collection, "dataset": slug, "items": len(members),
                 "scored": sum(1 for e, _ in members if e in outcomes), **match_summary(headline),
@@ -94,7 +105,9 @@ def evaluation_results(*, evaluation: Evaluation) -> dict:
                 no = [outcomes[e] for e, v in members if e in outcomes and v is False]
                 row["validated"], row["not_validated"] = match_summary(yes), match_summary(no)
                 diff = compare_proportions(sum(m for m, _ in yes), len(yes), sum(m for m, _ in no), len(no))
-                row["validated_minus_not"] = {k: diff[k] for k in ("difference", "ci_low", "ci_high", "p_value")}
+                row["validated_minus_not"] = {
+                    k: diff[k] for k in ("difference", "ci_low", "ci_high", "p_value")
+                }
             rows.append(row)
     return {
         "crowd_split": crowd,
@@ -115,21 +128,27 @@ def evaluation_compare(*, evaluation: Evaluation, first: str, second: str) -> di
                 {"field": field, "allowed": list(specs)},
             )
     if first == second:
-        raise ApplicationError("second: choose a model other than the first", {"field": "second", "allowed": list(specs)})
+        raise ApplicationError(
+            "second: choose a model other than the first", {"field": "second", "allowed": list(specs)}
+        )
     items = _items(evaluation)
     a, b = _outcomes(evaluation, specs[first], items), _outcomes(evaluation, specs[second], items)
     by_dataset: dict[tuple, list[int]] = defaultdict(list)
     for example_id, validated, slug, collection in items:
         if example_id in a and example_id in b and (validated or not evaluation.validated_only):
             by_dataset[(collection, slug)].append(example_id)
-    keys = sorted({(i[3], i[2]) for i in items}, key=lambda d: (COLLECTION_ORDER.index(d[0]) if d[0] in COLLECTION_ORDER else 99, d[1]))
+    keys = sorted(
+        {(i[3], i[2]) for i in items},
+        key=lambda d: (COLLECTION_ORDER.index(d[0]) if d[0] in COLLECTION_ORDER else 99, d[1]),
+    )
     rows = []
     for collection, slug in keys:
         ids = by_dataset.get((collection, slug), [])
         first_m, second_m = [a[e][0] for e in ids], [b[e][0] for e in ids]
         rows.append(
             {
-                "collection": collection, "dataset": slug,
+                "collection": collection,
+                "dataset": slug,
                 "first_rate": match_summary([a[e] for e in ids])["value"],
                 "second_rate": match_summary([b[e] for e in ids])["value"],
                 **paired_difference(first_m, second_m),

@@ -40,7 +40,9 @@ def _models_checked(specs: list[str], user) -> list[dict]:
     specs = [s.strip() for s in specs if s and s.strip()]
     specs = list(dict.fromkeys(specs))
     if not specs:
-        raise ApplicationError("models: name at least one model endpoint or model folder", {"field": "models"})
+        raise ApplicationError(
+            "models: name at least one model endpoint or model folder", {"field": "models"}
+        )
     bounds.EVALUATION_MODELS.check("models (how many)", len(specs))
     checked = []
     for spec in specs:
@@ -118,7 +120,10 @@ def evaluation_create(
         outcome = dict(zip(table["example"].tolist(), table["passes"].tolist(), strict=True))
     else:
         if validated_only:
-            raise ApplicationError("validated_only: choose a batch, whose crowd validated the examples", {"field": "validated_only"})
+            raise ApplicationError(
+                "validated_only: choose a batch, whose crowd validated the examples",
+                {"field": "validated_only"},
+            )
         if not datasets:
             raise ApplicationError("datasets: choose at least one dataset", {"field": "datasets"})
         chosen = _datasets_checked(datasets, allowed=None)
@@ -133,7 +138,8 @@ def evaluation_create(
         what = "validated examples" if validated_only else "examples with a behaviour-matching answer"
         where = f"batch {the_batch.pk}'s judgments on " if the_batch else ""
         raise ApplicationError(
-            f"datasets: {where}{', '.join(d.slug for d in chosen)} hold no {what} to score", {"field": "datasets"}
+            f"datasets: {where}{', '.join(d.slug for d in chosen)} hold no {what} to score",
+            {"field": "datasets"},
         )
     with transaction.atomic():
         evaluation = Evaluation.objects.create(
@@ -144,7 +150,12 @@ def evaluation_create(
         )  # fmt: skip
         evaluation.datasets.set(chosen)
         EvaluationExample.objects.bulk_create(
-            [EvaluationExample(evaluation=evaluation, example_id=e, validated=outcome.get(e) if the_batch else None) for e in ids],
+            [
+                EvaluationExample(
+                    evaluation=evaluation, example_id=e, validated=outcome.get(e) if the_batch else None
+                )
+                for e in ids
+            ],
             batch_size=2000,
         )
     return evaluation
@@ -160,7 +171,9 @@ def evaluation_start(*, evaluation: Evaluation) -> None:
 def evaluation_cancel(*, evaluation: Evaluation) -> Evaluation:
     if evaluation.status in (Evaluation.Status.DONE, Evaluation.Status.FAILED, Evaluation.Status.CANCELLED):
         raise ApplicationError(f"The evaluation is already {evaluation.status}.", status_code=409)
-    Evaluation.objects.filter(pk=evaluation.pk).update(status=Evaluation.Status.CANCELLED, finished_at=timezone.now())
+    Evaluation.objects.filter(pk=evaluation.pk).update(
+        status=Evaluation.Status.CANCELLED, finished_at=timezone.now()
+    )
     evaluation.refresh_from_db()
     return evaluation
 
@@ -237,8 +250,12 @@ def _score_model(evaluation: Evaluation, spec: dict, progress, budget: list) -> 
     pending = []
     for collection in sorted(set(by_collection)):
         template = template_of(evaluation, collection)
-        scored = ModelScore.objects.filter(model_key=spec["key"], template_hash=prompts.template_hash(template))
-        todo = items.filter(example__dataset__collection=collection).exclude(example_id__in=scored.values("example_id"))
+        scored = ModelScore.objects.filter(
+            model_key=spec["key"], template_hash=prompts.template_hash(template)
+        )
+        todo = items.filter(example__dataset__collection=collection).exclude(
+            example_id__in=scored.values("example_id")
+        )
         pending.append((template, todo))
     done = total - sum(todo.count() for _, todo in pending)
     _save_done(evaluation, spec["spec"], done)
@@ -251,9 +268,13 @@ def _score_model(evaluation: Evaluation, spec: dict, progress, budget: list) -> 
         th = prompts.template_hash(template)
         while True:
             rows = list(
-                Example.objects.filter(pk__in=list(todo.order_by("example_id").values_list("example_id", flat=True)[:chunk_size]))
+                Example.objects.filter(
+                    pk__in=list(todo.order_by("example_id").values_list("example_id", flat=True)[:chunk_size])
+                )
                 .order_by("pk")
-                .values("pk", "question", "statement", "answer_matching_behavior", "answer_not_matching_behavior")
+                .values(
+                    "pk", "question", "statement", "answer_matching_behavior", "answer_not_matching_behavior"
+                )
             )
             if not rows:
                 break
@@ -263,14 +284,20 @@ def _score_model(evaluation: Evaluation, spec: dict, progress, budget: list) -> 
                 budget[0] -= 1
             plans = []
             for row in rows:
-                choices, matching = prompts.answers(row["answer_matching_behavior"], row["answer_not_matching_behavior"])
+                choices, matching = prompts.answers(
+                    row["answer_matching_behavior"], row["answer_not_matching_behavior"]
+                )
                 plans.append((row["pk"], prompts.prompt(template, _question(row)), choices, matching))
             pairs = [(text, choice) for _, text, choices, _ in plans for choice in choices]
             values = iter(backend.score_pairs(pairs))
             scores = [
                 ModelScore(
-                    model_key=spec["key"], template_hash=th, example_id=pk, choices=choices,
-                    logprobs=[next(values) for _ in choices], matching=matching,
+                    model_key=spec["key"],
+                    template_hash=th,
+                    example_id=pk,
+                    choices=choices,
+                    logprobs=[next(values) for _ in choices],
+                    matching=matching,
                 )  # fmt: skip
                 for pk, _, choices, matching in plans
             ]

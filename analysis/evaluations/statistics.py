@@ -56,7 +56,10 @@ def paired_difference(first: list[bool], second: list[bool], *, confidence: floa
     if n == 0:
         return {**result, "difference": None, "ci_low": None, "ci_high": None}
     p1, p2 = (both + only_first) / n, (both + only_second) / n
-    w1, w2 = wilson(both + only_first, n, confidence=confidence), wilson(both + only_second, n, confidence=confidence)
+    w1, w2 = (
+        wilson(both + only_first, n, confidence=confidence),
+        wilson(both + only_second, n, confidence=confidence),
+    )
     l1, u1, l2, u2 = w1["ci_low"], w1["ci_high"], w2["ci_low"], w2["ci_high"]
     margins = (both + only_first, neither + only_second, both + only_second, neither + only_first)
     phi = 0.0

@@ -19,7 +19,11 @@ from qa.work import job_held
     ignore_result=True,
 )
 def run_evaluation(self, evaluation_id: int) -> None:
-    transient = (TransientBackendError, OperationalError, InterfaceError)  # the model or the database, back soon
+    transient = (
+        TransientBackendError,
+        OperationalError,
+        InterfaceError,
+    )  # the model or the database, back soon
     failed = {"error": lambda exc: f"{type(exc).__name__}: {exc}"[:2000]}
     with job_held(Evaluation, evaluation_id, task=run_evaluation, transient=transient, failed=failed) as mine:
         if mine:

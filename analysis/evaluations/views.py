@@ -27,18 +27,36 @@ class EvaluationForm(forms.Form):
         queryset=Dataset.objects.none(), required=False, to_field_name="slug", widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="Whole datasets; with a batch, some of its datasets (none chosen: all of them).",
     )  # fmt: skip
-    batch = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, help_text="Score the examples this batch judged, split by crowd outcome.")
-    validated_only = forms.BooleanField(required=False, help_text="Headline figures over the examples the crowd validated only.")
-    min_agreement = bounds.MIN_AGREEMENT.form(initial=Criteria.min_agreement, help_text=DESCRIPTIONS["min_agreement"])
-    max_ambiguous = bounds.MAX_AMBIGUOUS.form(initial=Criteria.max_ambiguous, help_text=DESCRIPTIONS["max_ambiguous"])
-    min_relevance = bounds.MIN_RELEVANCE.form(initial=Criteria.min_relevance, help_text=DESCRIPTIONS["min_relevance"])
+    batch = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="Score the examples this batch judged, split by crowd outcome.",
+    )
+    validated_only = forms.BooleanField(
+        required=False, help_text="Headline figures over the examples the crowd validated only."
+    )
+    min_agreement = bounds.MIN_AGREEMENT.form(
+        initial=Criteria.min_agreement, help_text=DESCRIPTIONS["min_agreement"]
+    )
+    max_ambiguous = bounds.MAX_AMBIGUOUS.form(
+        initial=Criteria.max_ambiguous, help_text=DESCRIPTIONS["max_ambiguous"]
+    )
+    min_relevance = bounds.MIN_RELEVANCE.form(
+        initial=Criteria.min_relevance, help_text=DESCRIPTIONS["min_relevance"]
+    )
     prompt_format = forms.ChoiceField(
-        choices=[("paper", "The paper's Human/Assistant dialogue"), ("plain", "Plain: question, then 'Answer:'")]
+        choices=[
+            ("paper", "The paper's Human/Assistant dialogue"),
+            ("plain", "Plain: question, then 'Answer:'"),
+        ]
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["datasets"].queryset = Dataset.objects.exclude(collection__in=list(prompts.UNSCORABLE)).order_by("collection", "slug")
+        self.fields["datasets"].queryset = Dataset.objects.exclude(
+            collection__in=list(prompts.UNSCORABLE)
+        ).order_by("collection", "slug")
         self.fields["batch"].choices = [("", "none: whole datasets")] + [
             (b.pk, f"{b.pk}: {b.name}") for b in batches_visible_to(user=user)[:200]
         ]
@@ -69,7 +87,10 @@ def evaluation_list(request):
             services.evaluation_start(evaluation=evaluation)
             messages.success(request, f"Evaluation {evaluation.pk} started.")
             return redirect("evaluation-detail", pk=evaluation.pk)
-    evaluations = [selectors.evaluation_progress(evaluation=e) for e in selectors.evaluations_visible_to(user=request.user)[:50]]
+    evaluations = [
+        selectors.evaluation_progress(evaluation=e)
+        for e in selectors.evaluations_visible_to(user=request.user)[:50]
+    ]
     return render(
         request, "analysis/evaluations/list.html",
         {"form": form, "evaluations": evaluations, "endpoints": endpoint_choices(user=request.user)},

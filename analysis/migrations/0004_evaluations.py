@@ -6,67 +6,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analysis', '0003_recompute_for_unequal_raters'),
-        ('annotation', '0005_judgment_next_assignment'),
-        ('generation', '0005_job_heartbeats'),
+        ("analysis", "0003_recompute_for_unequal_raters"),
+        ("annotation", "0005_judgment_next_assignment"),
+        ("generation", "0005_job_heartbeats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('criteria', models.JSONField(blank=True, default=dict, help_text="The validated export's thresholds used.")),
-                ('validated_only', models.BooleanField(default=False, help_text='Headline figures over validated examples only.')),
-                ('prompt_format', models.CharField(default='paper', max_length=16)),
-                ('templates', models.JSONField(default=dict, help_text='Prompt template per collection, with one {question} slot.')),
-                ('model_specs', models.JSONField(default=list, help_text="[{'spec': endpoint name or path, 'key': model identity hash}]")),
-                ('chunk_size', models.PositiveIntegerField(default=64, help_text='Examples per unit of resumable work.')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=16)),
-                ('counts', models.JSONField(blank=True, default=dict, help_text="{spec: {'done': items, 'total': items}}")),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, help_text='Written while a worker holds the job; the work sweep wakes it when stale.', null=True)),
-                ('batch', models.ForeignKey(blank=True, help_text='When set: the examples this batch judged, each marked validated or not by `criteria`.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='annotation.batch')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('datasets', models.ManyToManyField(related_name='+', to='generation.dataset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                (
+                    "criteria",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The validated export's thresholds used."
+                    ),
+                ),
+                (
+                    "validated_only",
+                    models.BooleanField(
+                        default=False, help_text="Headline figures over validated examples only."
+                    ),
+                ),
+                ("prompt_format", models.CharField(default="paper", max_length=16)),
+                (
+                    "templates",
+                    models.JSONField(
+                        default=dict, help_text="Prompt template per collection, with one {question} slot."
+                    ),
+                ),
+                (
+                    "model_specs",
+                    models.JSONField(
+                        default=list,
+                        help_text="[{'spec': endpoint name or path, 'key': model identity hash}]",
+                    ),
+                ),
+                (
+                    "chunk_size",
+                    models.PositiveIntegerField(default=64, help_text="Examples per unit of resumable work."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "counts",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="{spec: {'done': items, 'total': items}}"
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "heartbeat_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Written while a worker holds the job; the work sweep wakes it when stale.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="When set: the examples this batch judged, each marked validated or not by `criteria`.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="annotation.batch",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("datasets", models.ManyToManyField(related_name="+", to="generation.dataset")),
             ],
             options={
-                'ordering': ['-pk'],
+                "ordering": ["-pk"],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationExample',
+            name="EvaluationExample",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('validated', models.BooleanField(help_text='Empty: no batch chosen.', null=True)),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='analysis.evaluation')),
-                ('example', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='generation.example')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("validated", models.BooleanField(help_text="Empty: no batch chosen.", null=True)),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="analysis.evaluation",
+                    ),
+                ),
+                (
+                    "example",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="generation.example"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('evaluation', 'example'), name='evaluation_example_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("evaluation", "example"), name="evaluation_example_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ModelScore',
+            name="ModelScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_key', models.CharField(help_text="sha256 of the model's identity (kind, model, base URL).", max_length=64)),
-                ('template_hash', models.CharField(help_text='sha256 of the template text.', max_length=64)),
-                ('choices', models.JSONField(help_text='The answer strings scored.')),
-                ('logprobs', models.JSONField(help_text="Sum of the answer's token log-probs, per choice.")),
-                ('matching', models.JSONField(help_text='Indexes of the behaviour-matching choices.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('example', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='generation.example')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "model_key",
+                    models.CharField(
+                        help_text="sha256 of the model's identity (kind, model, base URL).", max_length=64
+                    ),
+                ),
+                ("template_hash", models.CharField(help_text="sha256 of the template text.", max_length=64)),
+                ("choices", models.JSONField(help_text="The answer strings scored.")),
+                ("logprobs", models.JSONField(help_text="Sum of the answer's token log-probs, per choice.")),
+                ("matching", models.JSONField(help_text="Indexes of the behaviour-matching choices.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "example",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="generation.example"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('model_key', 'template_hash', 'example'), name='model_score_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("model_key", "template_hash", "example"), name="model_score_once"
+                    )
+                ],
             },
         ),
     ]

@@ -91,7 +91,9 @@ class Backend(Protocol):
         ...
 
 
-def backend_load(*, kind: str, model: str, base_url: str = "", api_key: str = "", device: str | None = None) -> Backend:
+def backend_load(
+    *, kind: str, model: str, base_url: str = "", api_key: str = "", device: str | None = None
+) -> Backend:
     if kind == "transformers":
         from generation.backends.local import TransformersBackend
 

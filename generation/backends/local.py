@@ -149,7 +149,7 @@ class TransformersBackend:
         """An answer the tokenizer maps to its unknown token, or to no token after the prompt,
         would get a meaningless score: refuse it by name."""
         unk = self.tokenizer.unk_token_id
-        for (prompt, continuation), p_ids, ids in zip(pairs, prompt_ids, full_ids, strict=True):
+        for (_prompt, continuation), p_ids, ids in zip(pairs, prompt_ids, full_ids, strict=True):
             tail = ids[max(_common_prefix(p_ids, ids), 1) :]
             if continuation and (not tail or (unk is not None and unk in tail)):
                 raise BackendError(f"model: {self.name}'s tokenizer cannot encode the answer {continuation!r}")

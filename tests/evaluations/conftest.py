@@ -34,14 +34,21 @@ def add_examples(dataset: Dataset, answers: list[tuple]) -> list[Example]:
     for line, (matching, not_matching) in enumerate(answers, start=1):
         if dataset.format == "persona":
             statement = f"I hold view number {line}."
-            fields = {"question": f'Is the following statement something you would say?\n"{statement}"', "statement": statement}
+            fields = {
+                "question": f'Is the following statement something you would say?\n"{statement}"',
+                "statement": statement,
+            }
         else:
             fields = {"question": f"Question {line}?\n\nChoices:\n (A) Yes\n (B) No\n\nAnswer:"}
         digest = hashlib.sha256(f"{dataset.slug}-{line}".encode()).hexdigest()
         rows.append(
             Example.objects.create(
-                dataset=dataset, line=line, content_hash=digest, answer_matching_behavior=matching,
-                answer_not_matching_behavior=not_matching, **fields,
+                dataset=dataset,
+                line=line,
+                content_hash=digest,
+                answer_matching_behavior=matching,
+                answer_not_matching_behavior=not_matching,
+                **fields,
             )  # fmt: skip
         )
     return rows
@@ -50,7 +57,9 @@ def add_examples(dataset: Dataset, answers: list[tuple]) -> list[Example]:
 @pytest.fixture
 def persona(db):
     """Ten persona examples: seven whose behaviour-matching answer is ' Yes', three ' No'."""
-    dataset = Dataset.objects.create(slug="likes-lists", name="likes lists", format="persona", collection="persona", behavior="x")
+    dataset = Dataset.objects.create(
+        slug="likes-lists", name="likes lists", format="persona", collection="persona", behavior="x"
+    )
     add_examples(dataset, [(" Yes", " No")] * 7 + [(" No", " Yes")] * 3)
     return dataset
 
@@ -59,7 +68,11 @@ def persona(db):
 def power(db):
     """Four advanced-AI-risk examples, matching answer ' (A)' on one, ' (B)' on three."""
     dataset = Dataset.objects.create(
-        slug="power-seeking", name="power", format="multiple-choice", collection="advanced-ai-risk", behavior="y"
+        slug="power-seeking",
+        name="power",
+        format="multiple-choice",
+        collection="advanced-ai-risk",
+        behavior="y",
     )
     add_examples(dataset, [(" (A)", " (B)")] + [(" (B)", " (A)")] * 3)
     return dataset
@@ -74,7 +87,9 @@ def forced(researcher):
         "no-model": ForcedBackend({" Yes": -2.0, " No": -0.2, " (A)": -1.0, " (B)": -0.1}),
     }
     for name in backends:
-        ModelEndpoint.objects.create(name=name, kind="openai", model=name, base_url=f"http://{name}.invalid/v1", created_by=researcher)
+        ModelEndpoint.objects.create(
+            name=name, kind="openai", model=name, base_url=f"http://{name}.invalid/v1", created_by=researcher
+        )
         run_services._BACKENDS[name] = backends[name]
     yield backends
     for name in backends:

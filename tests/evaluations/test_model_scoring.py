@@ -25,7 +25,9 @@ def _direct_logprob(model, tokenizer, prompt: str, answer: str) -> float:
     import torch
 
     p_ids, ids = tokenizer(prompt)["input_ids"], tokenizer(prompt + answer)["input_ids"]
-    start = next((i for i, (a, b) in enumerate(zip(p_ids, ids, strict=False)) if a != b), min(len(p_ids), len(ids)))
+    start = next(
+        (i for i, (a, b) in enumerate(zip(p_ids, ids, strict=False)) if a != b), min(len(p_ids), len(ids))
+    )
     with torch.no_grad():
         logits = model(torch.tensor([ids])).logits[0].double()
     logp = torch.log_softmax(logits, dim=-1)
@@ -37,7 +39,9 @@ def test_stored_scores_equal_a_direct_torch_computation(researcher, tiny_models,
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = str(tiny_models["lm"])
-    evaluation = services.evaluation_create(user=researcher, models=[path], datasets=[persona.slug, power.slug], chunk_size=5)
+    evaluation = services.evaluation_create(
+        user=researcher, models=[path], datasets=[persona.slug, power.slug], chunk_size=5
+    )
     assert services.evaluation_execute(evaluation_id=evaluation.pk).status == "done"
     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -50,7 +54,11 @@ def test_stored_scores_equal_a_direct_torch_computation(researcher, tiny_models,
         direct = [_direct_logprob(model, tokenizer, prompt, answer) for answer in score.choices]
         assert score.logprobs == pytest.approx(direct, abs=1e-4)
         matched += item_outcome(direct, score.matching)[0] and example.dataset.slug == "likes-lists"
-    row = next(r for r in selectors.evaluation_results(evaluation=evaluation)["rows"] if r["dataset"] == "likes-lists")
+    row = next(
+        r
+        for r in selectors.evaluation_results(evaluation=evaluation)["rows"]
+        if r["dataset"] == "likes-lists"
+    )
     assert row["successes"] == matched and row["n"] == 10
 
 
@@ -62,7 +70,9 @@ def test_batched_scores_equal_one_at_a_time(tiny_models, persona, power):
     for dataset in (persona, power):
         template = prompts.FORMATS["paper"][dataset.collection]
         for example in dataset.examples.order_by("line"):
-            choices, _ = prompts.answers(example.answer_matching_behavior, example.answer_not_matching_behavior)
+            choices, _ = prompts.answers(
+                example.answer_matching_behavior, example.answer_not_matching_behavior
+            )
             pairs += [(prompts.prompt(template, example.question), c) for c in choices]
     batched = TransformersBackend(str(tiny_models["lm"]), batch_size=16).score_pairs(pairs)
     alone = TransformersBackend(str(tiny_models["lm"]), batch_size=1).score_pairs(pairs)
@@ -79,11 +89,15 @@ def _word_level_model(root):
     vocab = {"<unk>": 0, "<pad>": 1, "<|endoftext|>": 2, "No": 3, "Human": 4, "Assistant": 5}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="<|endoftext|>")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="<|endoftext|>"
+    )
     directory = root / "word-level"
     fast.save_pretrained(directory)
     torch.manual_seed(0)
-    GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=16, n_layer=1, n_head=2, n_positions=256)).save_pretrained(directory)
+    GPT2LMHeadModel(
+        GPT2Config(vocab_size=len(vocab), n_embd=16, n_layer=1, n_head=2, n_positions=256)
+    ).save_pretrained(directory)
     return directory
 
 
@@ -118,15 +132,20 @@ def completions_server():
             texts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
             choices = [
                 {
-                    "index": i, "text": text, "finish_reason": "length",
+                    "index": i,
+                    "text": text,
+                    "finish_reason": "length",
                     "logprobs": {
-                        "tokens": list(text), "text_offset": list(range(len(text))),
+                        "tokens": list(text),
+                        "text_offset": list(range(len(text))),
                         "token_logprobs": [None] + [_char_logprob(c) for c in text[1:]],
                     },
                 }  # fmt: skip
                 for i, text in enumerate(texts)
             ]
-            data = json.dumps({"object": "text_completion", "model": body["model"], "choices": choices}).encode()
+            data = json.dumps(
+                {"object": "text_completion", "model": body["model"], "choices": choices}
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -146,9 +165,13 @@ def test_an_openai_compatible_server_is_scored_through_the_same_code(researcher,
     from generation.runs import services as run_services
 
     with completions_server() as (url, requests):
-        ModelEndpoint.objects.create(name="loopback", kind="openai", model="m", base_url=url, created_by=researcher)
+        ModelEndpoint.objects.create(
+            name="loopback", kind="openai", model="m", base_url=url, created_by=researcher
+        )
         try:
-            evaluation = services.evaluation_create(user=researcher, models=["loopback"], datasets=[persona.slug, power.slug])
+            evaluation = services.evaluation_create(
+                user=researcher, models=["loopback"], datasets=[persona.slug, power.slug]
+            )
             evaluation = services.evaluation_execute(evaluation_id=evaluation.pk)
         finally:
             run_services._BACKENDS.pop("loopback", None)
@@ -171,7 +194,9 @@ def test_an_openai_compatible_server_is_scored_through_the_same_code(researcher,
 
 @pytest.mark.slow  # builds and trains the tiny models (a minute on two cores)
 def test_the_command_scores_with_a_progress_bar_and_prints_the_table(tiny_models, persona, capsys):
-    call_command("evaluate", "--model", str(tiny_models["lm"]), "--dataset", persona.slug, "--format", "plain")
+    call_command(
+        "evaluate", "--model", str(tiny_models["lm"]), "--dataset", persona.slug, "--format", "plain"
+    )
     out, err = capsys.readouterr()
     assert "evaluation " in err and "10/10" in err
     header, row = out.strip().splitlines()

@@ -40,7 +40,10 @@ def test_the_match_rate_is_a_wilson_interval_over_items():
     assert (s["successes"], s["n"], s["value"]) == (7, 10, 0.7)
     # Wilson 95% for 7/10, computed by hand: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n).
     z, n, p = 1.959963984540054, 10, 0.7
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    centre, half = (
+        (p + z * z / (2 * n)) / (1 + z * z / n),
+        z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n),
+    )
     assert s["ci_low"] == pytest.approx(centre - half) and s["ci_high"] == pytest.approx(centre + half)
     assert s["mean_probability"] == pytest.approx(0.69)
 
