@@ -129,11 +129,12 @@ def evaluation_create(
         chosen = _datasets_checked(datasets, allowed=None)
     scorable = Example.objects.filter(dataset__in=chosen, answer_matching_behavior__isnull=False)
     if the_batch is not None:
-        ids = [e for e in scorable.filter(pk__in=list(outcome)).values_list("pk", flat=True)]
+        # In Python, not pk__in: a large batch's ids would pass SQLite's limit of bound parameters.
+        ids = [e for e in scorable.order_by("pk").values_list("pk", flat=True) if e in outcome]
         if validated_only:
             ids = [e for e in ids if outcome[e]]
     else:
-        ids = list(scorable.values_list("pk", flat=True))
+        ids = list(scorable.order_by("pk").values_list("pk", flat=True))
     if not ids:
         what = "validated examples" if validated_only else "examples with a behaviour-matching answer"
         where = f"batch {the_batch.pk}'s judgments on " if the_batch else ""
