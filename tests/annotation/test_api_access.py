@@ -174,6 +174,9 @@ NOT_FOR_WORKERS = [
     "/reports/datasets/{dataset}/", "/reports/datasets/{dataset}/refresh", "/batches/", "/batches/new",
     "/reports/origins/", "/api/v1/batches/{batch}/validated.meta.json", "/api/v1/datasets/{dataset}/validated.meta.json",
     "/batches/{batch}/", "/batches/{batch}/pause", "/workers/new", "/workers/", "/workers/1/deactivate", "/batches/{batch}/preview",
+    "/api/v1/evaluations/", "/api/v1/evaluations/1/", "/api/v1/evaluations/1/cancel", "/api/v1/evaluations/1/compare",
+    "/api/v1/evaluations/1/results.csv", "/evaluations/", "/evaluations/1/", "/evaluations/1/compare",
+    "/evaluations/1/cancel", "/evaluations/1/results.csv",
 ]  # fmt: skip
 # Reached by anyone, or elsewhere tested: the entry and invite links (tests/annotation/test_onboarding.py),
 # sign-in, the schema and its viewers, the health check, the worker API (driven below).
