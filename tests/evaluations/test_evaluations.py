@@ -174,7 +174,7 @@ def test_an_unreachable_endpoint_is_named_and_the_evaluation_resumes_once_it_ans
 
 
 def test_the_api_creates_an_evaluation_and_answers_its_results(
-    api, researcher, persona, forced, django_capture_on_commit_callbacks
+    api, researcher, persona, forced, eager_celery, django_capture_on_commit_callbacks
 ):
     client = api(researcher)
     with django_capture_on_commit_callbacks(execute=True):  # the embedded default runs the job in-process
@@ -229,7 +229,7 @@ def test_another_researcher_sees_none_of_it(api, client, researcher, other_resea
 
 
 def test_the_pages_show_the_table_the_chart_and_the_comparison(
-    client, researcher, persona, power, forced, django_capture_on_commit_callbacks
+    client, researcher, persona, power, forced, eager_celery, django_capture_on_commit_callbacks
 ):
     client.force_login(researcher)
     page = client.get("/evaluations/")
@@ -243,7 +243,9 @@ def test_the_pages_show_the_table_the_chart_and_the_comparison(
     assert response.status_code == 302, response.content.decode()[-2000:]
     detail = client.get(response["Location"])
     html = detail.content.decode()
-    assert 'id="rate-chart"' in html and html.count("<circle") == 4 + 2  # a dot per model and dataset, one per model in the legend
+    assert (
+        'id="rate-chart"' in html and html.count("<circle") == 4 + 2
+    )  # a dot per model and dataset, one per model in the legend
     assert "yes-model on likes-lists: 0.700" in html
     compare = client.get(response["Location"] + "compare?first=yes-model&second=no-model").content.decode()
     assert "0.400" in compare and "Newcombe" in compare
@@ -263,7 +265,9 @@ def test_the_page_refuses_a_template_without_its_slot(client, researcher, person
     assert Evaluation.objects.count() == 0
 
 
-def test_the_work_sweep_wakes_an_evaluation_that_lost_its_message(researcher, persona, forced, settings):
+def test_the_work_sweep_wakes_an_evaluation_that_lost_its_message(
+    researcher, persona, forced, settings, eager_celery
+):
     from datetime import timedelta
 
     from django.utils import timezone
