@@ -25,25 +25,34 @@ _BACKENDS: dict[str, object] = {}  # loaded once per process (a GPU worker keeps
 SCORE_CHUNK = 32
 
 
-def backend_resolve(spec: str, *, user=None):
-    """One of `user`'s endpoints by name, or a local model folder inside MODEL_DIRS. `user` is the
-    run's owner (None: the operator's command line, which may use every endpoint)."""
+def model_spec(spec: str, *, user=None) -> dict:
+    """What `spec` names: one of `user`'s endpoints by name, or a local model folder inside
+    MODEL_DIRS, as {"kind", "model", "base_url", "api_key"}; BackendError naming the field
+    otherwise. `user` None is the operator's command line, which may use every endpoint."""
     endpoint = endpoints_usable_by(user=user).filter(name=spec).first()
     if endpoint is None:
         path = local_model_path(spec)
         if path is None:
             raise BackendError(model_refusal(spec, "model"))
-        spec, kind, model, base_url, api_key = str(path), ModelEndpoint.Kind.TRANSFORMERS, str(path), "", ""
-    else:
-        kind, model, base_url, api_key = endpoint.kind, endpoint.model, endpoint.base_url, endpoint.api_key
-        if kind == ModelEndpoint.Kind.TRANSFORMERS:
-            path = local_model_path(model)
-            if path is None:
-                raise BackendError(model_refusal(model, f"endpoint {spec}: model", endpoints=False))
-            model = str(path)
+        return {"kind": ModelEndpoint.Kind.TRANSFORMERS.value, "model": str(path), "base_url": "", "api_key": ""}
+    model = endpoint.model
+    if endpoint.kind == ModelEndpoint.Kind.TRANSFORMERS:
+        path = local_model_path(model)
+        if path is None:
+            raise BackendError(model_refusal(model, f"endpoint {spec}: model", endpoints=False))
+        model = str(path)
+    return {"kind": str(endpoint.kind), "model": model, "base_url": endpoint.base_url, "api_key": endpoint.api_key}
+
+
+def backend_resolve(spec: str, *, user=None):
+    """The loaded backend of model_spec(spec), kept per process by the name it was asked by (tests
+    put stand-ins there)."""
+    found = model_spec(spec, user=user)
+    if not endpoints_usable_by(user=user).filter(name=spec).exists():
+        spec = found["model"]  # a folder: by its resolved path
     if spec in _BACKENDS:
         return _BACKENDS[spec]
-    backend = backend_load(kind=kind, model=model, base_url=base_url, api_key=api_key)
+    backend = backend_load(**found)
     _BACKENDS[spec] = backend
     return backend
 

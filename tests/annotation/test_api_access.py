@@ -197,6 +197,9 @@ NOT_FOR_WORKERS = [
     "/api/v1/datasets/{dataset}/near-duplicates", "/api/v1/maps/datasets/{dataset}", "/api/v1/maps/datasets/{dataset}/points",
     "/api/v1/maps/collections/persona", "/api/v1/maps/collections/persona/points", "/reports/maps/datasets/{dataset}/",
     "/reports/maps/datasets/{dataset}/progress", "/reports/maps/collections/persona/points",
+    "/api/v1/evaluations/", "/api/v1/evaluations/1/", "/api/v1/evaluations/1/cancel", "/api/v1/evaluations/1/compare",
+    "/api/v1/evaluations/1/results.csv", "/evaluations/", "/evaluations/1/", "/evaluations/1/compare",
+    "/evaluations/1/cancel", "/evaluations/1/results.csv",
 ]  # fmt: skip
 # Reached by anyone, or elsewhere tested: the entry and invite links (tests/annotation/test_onboarding.py),
 # sign-in, the schema and its viewers, the health check, the worker API (driven below).
