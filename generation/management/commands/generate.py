@@ -1,14 +1,11 @@
 """`python manage.py generate PIPELINE`: the same run as the Generate page, in this process."""
 
 import json
-import sys
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from generation.backends import TransientBackendError
+from generation.model_jobs import ProgressBars, command_execute
 from generation.pipelines import PIPELINES
 from generation.runs import services
 from qa.errors import ApplicationError
@@ -82,25 +79,13 @@ class Command(BaseCommand):
             run_id = run.pk
             self.stderr.write(f"run {run_id}: {o['pipeline']} for {o['behavior']!r}")
 
-        bars: dict[str, tqdm] = {}
-
-        def progress(stage, done, total):
-            bar = bars.get(stage) or bars.setdefault(stage, tqdm(total=total, desc=stage, unit="req", file=sys.stderr))
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        for attempt in range(6):
-            try:
-                run = services.run_execute(run_id=run_id, progress=progress)
-                break
-            except TransientBackendError as exc:
-                if attempt == 5:
-                    raise CommandError(f"{exc} (run {run_id} can be resumed with --resume {run_id})") from None
-                self.stderr.write(f"{exc}; retrying in {2**attempt} s")
-                time.sleep(2**attempt)
-        for bar in bars.values():
-            bar.close()
+        bars = ProgressBars(unit="req")
+        run = command_execute(
+            lambda: services.run_execute(run_id=run_id, progress=bars),
+            stderr=self.stderr,
+            resume_hint=f"run {run_id} can be resumed with --resume {run_id}",
+        )
+        bars.close()
         if run.status != "done":
             raise CommandError(f"run {run.pk} {run.status}: {run.error}")
         counts = run.counts.get("generate", {})
