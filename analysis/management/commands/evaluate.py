@@ -1,7 +1,6 @@
 """`python manage.py evaluate --model M --dataset D`: the same evaluation as the Evaluations page,
 scored in this process with a progress bar per model; prints the results table."""
 
-import sys
 import time
 
 from django.contrib.auth import get_user_model
@@ -88,7 +87,9 @@ class Command(BaseCommand):
 
         def progress(model, done, total):
             bar = bars.get(model) or bars.setdefault(
-                model, tqdm(total=total, desc=model[-40:], unit="item", file=sys.stderr)
+                # The command's own stderr (as import_evals does), so that call_command(stderr=...)
+                # and a caller's redirection get the bars too, not only the process's stderr.
+                model, tqdm(total=total, desc=model[-40:], unit="item", file=self.stderr._out)
             )
             bar.total, bar.n = total, done
             bar.refresh()
