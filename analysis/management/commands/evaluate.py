@@ -85,10 +85,10 @@ class Command(BaseCommand):
             self.stderr.write(f"evaluation {evaluation_id}: {len(o['model'])} model(s)")
         bars: dict[str, tqdm] = {}
 
+        # The bars go to the command's own stderr (as import_evals's do), so that
+        # call_command(stderr=...) and a caller's redirection get them, not only the process's.
         def progress(model, done, total):
             bar = bars.get(model) or bars.setdefault(
-                # The command's own stderr (as import_evals does), so that call_command(stderr=...)
-                # and a caller's redirection get the bars too, not only the process's stderr.
                 model, tqdm(total=total, desc=model[-40:], unit="item", file=self.stderr._out)
             )
             bar.total, bar.n = total, done
