@@ -284,3 +284,16 @@ def test_the_scores_keep_the_template_hash(researcher, persona, forced):
     assert set(ModelScore.objects.values_list("template_hash", flat=True)) == {
         prompts.template_hash(prompts.PAPER)
     }
+
+
+def test_the_command_draws_its_progress_bars_on_its_own_stderr(researcher, persona, forced):
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "evaluate", "--model=yes-model", "--model=no-model", f"--dataset={persona.slug}",
+        f"--user={researcher.username}", stdout=out, stderr=err,
+    )  # fmt: skip
+    assert "yes-model: 100%" in err.getvalue() and "no-model: 100%" in err.getvalue()
+    assert "10/10" in err.getvalue()
+    assert "yes-model\tlikes-lists\t10\t0.7000\t" in out.getvalue()

@@ -1,7 +1,6 @@
 """`python manage.py evaluate --model M --dataset D`: the same evaluation as the Evaluations page,
 scored in this process with a progress bar per model; prints the results table."""
 
-import sys
 import time
 
 from django.contrib.auth import get_user_model
@@ -86,9 +85,11 @@ class Command(BaseCommand):
             self.stderr.write(f"evaluation {evaluation_id}: {len(o['model'])} model(s)")
         bars: dict[str, tqdm] = {}
 
+        # The bars go to the command's own stderr (as import_evals's do), so that
+        # call_command(stderr=...) and a caller's redirection get them, not only the process's.
         def progress(model, done, total):
             bar = bars.get(model) or bars.setdefault(
-                model, tqdm(total=total, desc=model[-40:], unit="item", file=sys.stderr)
+                model, tqdm(total=total, desc=model[-40:], unit="item", file=self.stderr._out)
             )
             bar.total, bar.n = total, done
             bar.refresh()
