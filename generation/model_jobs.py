@@ -46,7 +46,10 @@ class ProgressBars:
     def __call__(self, name: str, done: int, total: int) -> None:
         bar = self.bars.get(name)
         if bar is None:
-            bar = self.bars[name] = tqdm(total=total, desc=name[-self.width :], unit=self.unit, file=self.file)
+            # A line of its own per name (position), so that two models' bars do not overwrite each other.
+            bar = self.bars[name] = tqdm(
+                total=total, desc=name[-self.width :], unit=self.unit, file=self.file, position=len(self.bars)
+            )
         bar.total, bar.n = total, done
         bar.refresh()
 

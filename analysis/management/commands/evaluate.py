@@ -1,15 +1,13 @@
 """`python manage.py evaluate --model M --dataset D`: the same evaluation as the Evaluations page,
 scored in this process with a progress bar per model; prints the results table."""
 
-import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from analysis.evaluations import prompts, selectors, services
 from analysis.validation import Criteria
-from generation.backends import TransientBackendError
+from generation.model_jobs import ProgressBars, command_execute
 from qa.errors import ApplicationError
 
 
@@ -83,28 +81,15 @@ class Command(BaseCommand):
                 raise CommandError(exc.message) from None
             evaluation_id = evaluation.pk
             self.stderr.write(f"evaluation {evaluation_id}: {len(o['model'])} model(s)")
-        bars: dict[str, tqdm] = {}
-
         # The bars go to the command's own stderr (as import_evals's do), so that
         # call_command(stderr=...) and a caller's redirection get them, not only the process's.
-        def progress(model, done, total):
-            bar = bars.get(model) or bars.setdefault(
-                model, tqdm(total=total, desc=model[-40:], unit="item", file=self.stderr._out)
-            )
-            bar.total, bar.n = total, done
-            bar.refresh()
-
-        for attempt in range(6):
-            try:
-                evaluation = services.evaluation_execute(evaluation_id=evaluation_id, progress=progress)
-                break
-            except TransientBackendError as exc:
-                if attempt == 5:
-                    raise CommandError(f"{exc} (resume with --resume {evaluation_id})") from None
-                self.stderr.write(f"{exc}; retrying in {2**attempt} s")
-                time.sleep(2**attempt)
-        for bar in bars.values():
-            bar.close()
+        bars = ProgressBars(unit="item", file=self.stderr._out)
+        evaluation = command_execute(
+            lambda: services.evaluation_execute(evaluation_id=evaluation_id, progress=bars),
+            stderr=self.stderr,
+            resume_hint=f"resume with --resume {evaluation_id}",
+        )
+        bars.close()
         if evaluation.status != "done":
             raise CommandError(f"evaluation {evaluation.pk} {evaluation.status}: {evaluation.error}")
         results = selectors.evaluation_results(evaluation=evaluation)

@@ -79,7 +79,7 @@ class Command(BaseCommand):
             run_id = run.pk
             self.stderr.write(f"run {run_id}: {o['pipeline']} for {o['behavior']!r}")
 
-        bars = ProgressBars(unit="req")
+        bars = ProgressBars(unit="req", file=self.stderr._out)  # the command's own stderr, as evaluate's
         run = command_execute(
             lambda: services.run_execute(run_id=run_id, progress=bars),
             stderr=self.stderr,
