@@ -297,3 +297,14 @@ def test_the_command_draws_its_progress_bars_on_its_own_stderr(researcher, perso
     assert "yes-model: 100%" in err.getvalue() and "no-model: 100%" in err.getvalue()
     assert "10/10" in err.getvalue()
     assert "yes-model\tlikes-lists\t10\t0.7000\t" in out.getvalue()
+
+
+def test_the_crowd_split_columns_show_only_when_both_sides_were_scored(client, researcher, forced):
+    # With "validated only" the evaluation scores only validated examples: a "Not validated"
+    # column would always read n=0, so the page leaves the split out; without it, it shows.
+    batch, _persona, _mc, _workers = make_hand_batch(researcher)
+    client.force_login(researcher)
+    both = _run(researcher, models=["yes-model"], batch=batch.pk)
+    only = _run(researcher, models=["yes-model"], batch=batch.pk, validated_only=True)
+    assert "Not validated" in client.get(f"/evaluations/{both.pk}/").content.decode()
+    assert "Not validated" not in client.get(f"/evaluations/{only.pk}/").content.decode()
