@@ -138,7 +138,8 @@ class ProgressSerializer(serializers.Serializer):
     status = serializers.CharField()
     items_total = serializers.IntegerField()
     items_complete = serializers.IntegerField()
-    judgments = serializers.IntegerField()
+    judgments = serializers.IntegerField(help_text="Judgments that count (not set aside).")
+    judgments_set_aside = serializers.IntegerField(help_text="Judgments quality control set aside.")
     judgments_needed = serializers.IntegerField()
     live_leases = serializers.IntegerField()
     active_workers = serializers.IntegerField()
@@ -161,6 +162,7 @@ class WorkerTableSerializer(serializers.Serializer):
     worker = serializers.CharField()
     worker_id = serializers.IntegerField()
     judgments = serializers.IntegerField()
+    set_aside = serializers.IntegerField(help_text="Their judgments that quality control set aside.")
     median_seconds = serializers.FloatField(allow_null=True)
     gold_judged = serializers.IntegerField()
     gold_accuracy = serializers.FloatField(allow_null=True)
@@ -186,7 +188,7 @@ JUDGMENT_FIELDS = [
 
 def _judgment_rows(batch: Batch):
     rows = (
-        Judgment.objects.filter(batch=batch)
+        Judgment.objects.filter(batch=batch, set_aside=False)  # quality control's set-aside ones: in no export
         .order_by("pk")
         .values_list(
             "pk",

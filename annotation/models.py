@@ -263,6 +263,9 @@ class QualityRules(models.Model):
     set_aside = models.BooleanField(
         default=True, help_text="Set a stopped worker's judgments aside and reopen their items."
     )
+    # Set when an evaluation is enqueued, cleared when it starts: a burst of judgments enqueues one
+    # (annotation.services.quality.quality_changed); the work sweep wakes one that was lost.
+    queued_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,9 +6,10 @@ log = logging.getLogger(__name__)
 
 
 def work_heal(*, now=None) -> dict:
-    """Enqueue again every report behind its judgments and every import job and generation run
-    that lost its message or its worker. Returns the ids woken, by kind."""
+    """Enqueue again every report behind its judgments and every import job, generation run and
+    quality-control evaluation that lost its message or its worker. Returns the ids woken, by kind."""
     from analysis.services import reports_heal
+    from annotation.services.quality import quality_heal
     from generation.runs.services import runs_heal
     from generation.services import import_jobs_heal
 
@@ -16,6 +17,7 @@ def work_heal(*, now=None) -> dict:
         "reports": reports_heal(now=now),
         "imports": import_jobs_heal(now=now),
         "runs": runs_heal(now=now),
+        "quality": quality_heal(now=now),
     }
     if any(woken.values()):
         log.info("work sweep woke %s", woken)

@@ -1,0 +1,346 @@
+"""Automatic quality control: a batch's rules, their evaluation as judgments arrive, stopping a
+worker (no new claims, live leases back at once), setting their judgments aside and reopening their
+items, reinstating them; every action logged with its reason and who took it (None: the rules).
+
+Locking: the lock order of a submit (annotation.sql): the stopped worker's leases in id order, then
+the items touched in id order, then the batch row. Item counters are recounted from the valid
+judgments under those item locks, so they stay exact beside concurrent claims and submits.
+
+Evaluation never runs inside a worker's request transaction: annotation.signals.judgments_changed
+(sent after a submit commits) calls quality_changed, which enqueues one evaluation per burst (a
+conditional UPDATE of QualityRules.queued_at; a batch without rules matches no row); with the
+embedded default (eager Celery) that evaluation runs right after the commit, in the same request.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from annotation import bounds, quality_rules
+from annotation.models import Assignment, Batch, Item, Judgment, QualityAction, QualityRules, WorkerStop
+from annotation.services.batches import _owner_check, _release_leases
+from annotation.signals import judgments_changed
+from qa.errors import ApplicationError, Conflict
+
+log = logging.getLogger(__name__)
+Status = Batch.Status
+Kind = QualityAction.Kind
+LIVE = Assignment.Status.ACTIVE
+KEEP = object()  # a rule field the caller leaves as it is
+RULES_ON = Q(gold_accuracy_min__isnull=False) | Q(median_seconds_min__isnull=False) | Q(agreement_alpha__isnull=False)
+# An evaluation enqueued this long ago and not started lost its message: the next judgment or the
+# work sweep enqueues it again (a duplicate is harmless: stopping is idempotent).
+QUEUE_TIMEOUT = timedelta(seconds=2 * getattr(settings, "WORK_SWEEP_SECONDS", 60))
+
+# field: (bound, may be empty)
+RULE_FIELDS = {
+    "gold_accuracy_min": (bounds.GOLD_ACCURACY_MIN, True),
+    "gold_min_judged": (bounds.GOLD_MIN_JUDGED, False),
+    "median_seconds_min": (bounds.MEDIAN_SECONDS_MIN, True),
+    "speed_min_judgments": (bounds.SPEED_MIN_JUDGMENTS, False),
+    "agreement_alpha": (bounds.AGREEMENT_ALPHA, True),
+    "agreement_min_judgments": (bounds.AGREEMENT_MIN_JUDGMENTS, False),
+}
+
+
+def rules_of(rules: QualityRules | None) -> quality_rules.Rules:
+    if rules is None:
+        return quality_rules.Rules()
+    return quality_rules.Rules(**{name: getattr(rules, name) for name in RULE_FIELDS})
+
+
+def _reason(reason: str, field: str = "reason") -> str:
+    if not isinstance(reason, str):
+        raise ApplicationError(f"{field}: expected text", {"field": field})
+    reason = reason.strip()
+    if len(reason) > bounds.QUALITY_REASON_LENGTH:
+        raise ApplicationError(
+            f"{field}: at most {bounds.QUALITY_REASON_LENGTH} characters", {"field": field}
+        )
+    return reason
+
+
+@transaction.atomic(durable=True)
+def quality_rules_set(*, batch: Batch, user, set_aside=KEEP, **changes) -> QualityRules:
+    """Change the batch's rules (fields of RULE_FIELDS; None turns a threshold's rule off). Every
+    value is checked before anything is written; the change is logged, and the rules are applied
+    to the judgments already given once it commits."""
+    _owner_check(batch, user)
+    unknown = sorted(set(changes) - set(RULE_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            f"{unknown[0]}: not a rule; the rules are {', '.join(RULE_FIELDS)}",
+            {"field": unknown[0], "allowed": list(RULE_FIELDS)},
+        )
+    for name, value in changes.items():
+        bound, optional = RULE_FIELDS[name]
+        if value is None and optional:
+            continue
+        if value is None:
+            raise ApplicationError(bound.message(name), {"field": name})
+        bound.check(name, value)
+    if set_aside is not KEEP and not isinstance(set_aside, bool):
+        raise ApplicationError("set_aside: expected true or false", {"field": "set_aside"})
+    rules, _ = QualityRules.objects.select_for_update().get_or_create(batch=batch)
+    for name, value in changes.items():
+        setattr(rules, name, float(value) if value is not None and not bounds_integer(name) else value)
+    if set_aside is not KEEP:
+        rules.set_aside = set_aside
+    rules.updated_by = user
+    rules.save()
+    QualityAction.objects.create(
+        batch=batch, kind=Kind.RULES, reason=rules_summary(rules), actor=user, at=timezone.now()
+    )
+    transaction.on_commit(lambda: quality_changed(batch_id=batch.pk))
+    return rules
+
+
+def bounds_integer(name: str) -> bool:
+    return RULE_FIELDS[name][0].integer
+
+
+def rules_summary(rules: QualityRules) -> str:
+    """The rules in words, as the log shows them."""
+    parts = []
+    if rules.gold_accuracy_min is not None:
+        parts.append(f"gold accuracy below {rules.gold_accuracy_min:.0%} after {rules.gold_min_judged} gold items")
+    if rules.median_seconds_min is not None:
+        parts.append(
+            f"median below {rules.median_seconds_min:g} s per item after {rules.speed_min_judgments} judgments"
+        )
+    if rules.agreement_alpha is not None:
+        parts.append(
+            f"agreement with the others below the crowd's (binomial test, alpha {rules.agreement_alpha:g}, "
+            f"after {rules.agreement_min_judgments} judgments)"
+        )
+    if not parts:
+        return "every rule off"
+    return "stop a worker on: " + "; ".join(parts) + ("; set their judgments aside" if rules.set_aside else "")
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+def quality_changed(*, batch_id: int) -> bool:
+    """Judgments of the batch changed: enqueue one evaluation unless one is waiting (a batch
+    without rules: one UPDATE that matches nothing). True if it enqueued."""
+    from annotation import tasks  # tasks imports the services
+    from qa import work
+
+    now = timezone.now()
+    woke = (
+        QualityRules.objects.filter(RULES_ON, batch_id=batch_id)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUE_TIMEOUT))
+        .update(queued_at=now)
+    )
+    if not woke:
+        return False
+    try:
+        work.send(tasks.quality_evaluate, batch_id)
+    except Exception:  # eager: a failure here is logged, never the worker's whose submit woke it
+        log.exception("quality control of batch %s failed", batch_id)
+    return True
+
+
+def quality_heal(*, now=None) -> list[int]:
+    """The work sweep: evaluations whose message was lost (queued too long ago) are enqueued again."""
+    from annotation import tasks
+    from qa import work
+
+    now = now or timezone.now()
+    woken = []
+    lost = QualityRules.objects.filter(queued_at__lt=now - QUEUE_TIMEOUT)
+    for batch_id in lost.values_list("batch_id", flat=True):
+        if lost.filter(batch_id=batch_id).update(queued_at=now) and work.send(tasks.quality_evaluate, batch_id):
+            woken.append(batch_id)
+    return woken
+
+
+def valid_judgments(batch_id: int) -> list[quality_rules.Judged]:
+    rows = Judgment.objects.filter(batch_id=batch_id, set_aside=False).values_list(
+        "worker_id", "item_id", "answer", "seconds", "item__is_gold", "item__gold_answer"
+    )
+    return [
+        quality_rules.Judged(w, i, a, s, (a == gold) if is_gold else None) for w, i, a, s, is_gold, gold in rows
+    ]
+
+
+def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
+    """Apply the batch's rules to its valid judgments now: each worker who breaks one is stopped
+    (and their judgments set aside if the rules say so). Workers stopped before, or reinstated by
+    the researcher (who overruled the rules for them), are left alone. Idempotent."""
+    QualityRules.objects.filter(batch_id=batch_id).update(queued_at=None)
+    rules = QualityRules.objects.filter(batch_id=batch_id).first()
+    if rules is None or not rules_of(rules).any_on:
+        return []
+    batch = Batch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status in (Status.DRAFT, Status.CANCELLED):
+        return []
+    exempt = set(WorkerStop.objects.filter(batch_id=batch_id).values_list("worker_id", flat=True))
+    stops = []
+    for breach in quality_rules.breaches(rules_of(rules), valid_judgments(batch_id), exempt):
+        stops.append(
+            worker_stop(
+                batch=batch, worker_id=breach.worker, reason=breach.reason, rule=breach.rule,
+                actor=None, set_aside=rules.set_aside,
+            )  # fmt: skip
+        )
+    return stops
+
+
+# --- stop, set aside, reinstate ------------------------------------------------------------------
+
+
+def _items_recount(item_ids: list[int], batch: Batch, now) -> int:
+    """Under the item locks (taken by the caller, in id order): judgment_count from the valid
+    judgments, completed_at set exactly when it reaches k; then the batch's status (a completed
+    batch with an item open again runs again; a running one with none open completes). Returns
+    how many items went from complete to open."""
+    # TODO(h-adapt): items_settle(item_ids) replaces this once adaptive overlap lands.
+    counts = dict(
+        Judgment.objects.filter(item_id__in=item_ids, set_aside=False)
+        .values("item_id")
+        .annotate(n=Count("pk"))
+        .values_list("item_id", "n")
+    )
+    reopened = 0
+    for item in Item.objects.filter(pk__in=item_ids).order_by("pk"):
+        n = counts.get(item.pk, 0)
+        completed = None if item.is_gold else (item.completed_at or now) if n >= batch.overlap else None
+        reopened += int(item.completed_at is not None and completed is None)
+        if (item.judgment_count, item.completed_at) != (n, completed):
+            Item.objects.filter(pk=item.pk).update(judgment_count=n, completed_at=completed)
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+    open_items = Item.objects.filter(batch=batch, is_gold=False, completed_at__isnull=True).exists()
+    if batch.status == Status.COMPLETED and open_items:
+        Batch.objects.filter(pk=batch.pk).update(status=Status.RUNNING, completed_at=None)
+    elif batch.status == Status.RUNNING and not open_items:
+        Batch.objects.filter(pk=batch.pk).update(status=Status.COMPLETED, completed_at=now)
+    return reopened
+
+
+def _worker_in_batch(batch: Batch, worker_id) -> int:
+    """The id of a worker who took part in the batch (held or judged an item); else a 404."""
+    if isinstance(worker_id, bool) or not isinstance(worker_id, int) or worker_id < 1:
+        raise ApplicationError("worker: expected a worker's id", {"field": "worker"})
+    if not Assignment.objects.filter(batch=batch, worker_id=worker_id).exists():
+        raise ApplicationError("No such worker in this batch.", {"field": "worker"}, status_code=404)
+    return worker_id
+
+
+def worker_stop(
+    *,
+    batch: Batch,
+    worker_id: int,
+    reason: str,
+    rule: str = quality_rules.MANUAL,
+    actor=None,
+    set_aside: bool = True,
+) -> WorkerStop:
+    """Stop the worker in this batch now: no new claims there (the claim's NOT EXISTS), their live
+    leases released and their slots returned; with set_aside, their judgments no longer count and
+    their items reopen so that each still gets its k valid judgments. actor None: the rules
+    (an automatic stop of a worker already stopped returns that stop); a researcher's stop of a
+    stopped worker is a 409."""
+    if actor is not None:
+        _owner_check(batch, actor)
+        worker_id = _worker_in_batch(batch, worker_id)
+        if not isinstance(set_aside, bool):
+            raise ApplicationError("set_aside: expected true or false", {"field": "set_aside"})
+    reason = _reason(reason) or "stopped by the researcher"
+    try:
+        return _worker_stop(batch, worker_id, reason, rule, actor, set_aside)
+    except IntegrityError:  # a concurrent evaluation stopped them first (one open stop per pair)
+        existing = WorkerStop.objects.filter(batch=batch, worker_id=worker_id, lifted_at__isnull=True).first()
+        if existing is None:
+            raise
+        if actor is not None:
+            raise Conflict("This worker is already stopped in this batch.") from None
+        return existing
+
+
+def _worker_stop(batch, worker_id, reason, rule, actor, set_aside) -> WorkerStop:
+    with transaction.atomic(durable=True):
+        # Lock order of a submit: the worker's leases (id order), then items (id order), then the batch.
+        leases = list(
+            Assignment.objects.filter(batch=batch, worker_id=worker_id, status=LIVE)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "item_id")
+        )
+        existing = WorkerStop.objects.filter(batch=batch, worker_id=worker_id, lifted_at__isnull=True).first()
+        if existing is not None:
+            if actor is not None:
+                raise Conflict("This worker is already stopped in this batch.")
+            return existing
+        judged = (
+            list(Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).values_list("item_id", flat=True))
+            if set_aside
+            else []
+        )
+        item_ids = sorted({item_id for _, item_id in leases} | set(judged))
+        list(Item.objects.filter(pk__in=item_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+        now = timezone.now()
+        _release_leases(leases)
+        stop = WorkerStop.objects.create(
+            batch=batch, worker_id=worker_id, rule=rule, reason=reason, stopped_by=actor, stopped_at=now
+        )
+        who = "the researcher" if actor is not None else "the rules"
+        QualityAction.objects.create(
+            batch=batch, worker_id=worker_id, kind=Kind.STOP, actor=actor, at=now, count=len(leases),
+            reason=f"{reason} (rule: {rule}; stopped by {who}; {len(leases)} live lease(s) released)",
+        )  # fmt: skip
+        if judged:
+            set_now = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).update(set_aside=True)
+            reopened = _items_recount(sorted(set(judged)), batch, now)
+            QualityAction.objects.create(
+                batch=batch, worker_id=worker_id, kind=Kind.SET_ASIDE, actor=actor, at=now, count=set_now,
+                reason=f"{set_now} judgment(s) set aside: they no longer count in progress, reports or exports",
+            )  # fmt: skip
+            QualityAction.objects.create(
+                batch=batch, worker_id=worker_id, kind=Kind.REOPEN, actor=actor, at=now, count=reopened,
+                reason=f"{reopened} complete item(s) reopened; {len(set(judged))} item(s) lost a judgment "
+                "and get another from other workers",
+            )  # fmt: skip
+            transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
+        return stop
+
+
+def worker_reinstate(*, batch: Batch, worker_id: int, user, reason: str = "") -> WorkerStop:
+    """Lift the worker's stop: they may claim again, their set-aside judgments count again (an item
+    whose reopened slot was filled meanwhile then holds more than k valid judgments; it stays
+    complete and gets nothing more), and the automatic rules leave them alone in this batch."""
+    _owner_check(batch, user)
+    if isinstance(worker_id, bool) or not isinstance(worker_id, int):
+        raise ApplicationError("worker: expected a worker's id", {"field": "worker"})
+    reason = _reason(reason) or "reinstated by the researcher"
+    with transaction.atomic(durable=True):
+        stop = (
+            WorkerStop.objects.select_for_update()
+            .filter(batch=batch, worker_id=worker_id, lifted_at__isnull=True)
+            .first()
+        )
+        if stop is None:
+            raise ApplicationError("This worker is not stopped in this batch.", {"field": "worker"}, status_code=404)
+        judged = sorted(
+            set(Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=True).values_list("item_id", flat=True))
+        )
+        list(Item.objects.filter(pk__in=judged).order_by("pk").select_for_update().values_list("pk", flat=True))
+        now = timezone.now()
+        returned = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=True).update(set_aside=False)
+        if judged:
+            _items_recount(judged, batch, now)
+        stop.lifted_at, stop.lifted_by = now, user
+        stop.save(update_fields=["lifted_at", "lifted_by"])
+        QualityAction.objects.create(
+            batch=batch, worker_id=worker_id, kind=Kind.REINSTATE, actor=user, at=now, count=returned,
+            reason=f"{reason} ({returned} judgment(s) count again)",
+        )  # fmt: skip
+        if returned:
+            transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
+    return stop
+
