@@ -163,7 +163,8 @@ class Judgment(models.Model):
     )
     # Set aside by quality control (annotation.services.quality): kept, shown in reports as set
     # aside, but not counted in Item.judgment_count nor read by any statistic, export or validation.
-    set_aside = models.BooleanField(default=False)
+    # A database default too: the engine's raw INSERT (annotation.sql.JUDGMENT_INSERT) leaves it out.
+    set_aside = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["submitted_at"]

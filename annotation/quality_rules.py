@@ -7,13 +7,18 @@ this order:
 - speed: median seconds per judgment below `median_seconds_min` after at least
   `speed_min_judgments` judgments (gold included: time on a control item is time on an item);
 - agreement: agreement with the others significantly below the crowd's. Test: on the non-gold
-  items where the *other* valid judgments have a strict majority (leave-one-out, as in the report's
-  "agrees with others"), the worker agrees with it x times of n; the crowd's rate p0 is the same
+  items where at least two *other* valid judgments hold a strict majority among the others
+  (leave-one-out), the worker agrees with it x times of n; the crowd's rate p0 is the same
   share pooled over every other worker. One-sided exact binomial test of H0: rate >= p0, stop when
   P(X <= x | n, p0) < `agreement_alpha`, and only once n >= `agreement_min_judgments`.
   The test is repeated as judgments arrive, which raises its false-alarm rate above alpha: keep
   alpha small (default 0.001) and the minimum count high enough to see a real difference.
+  Why two others at least: with one, a disagreement is symmetric (an honest worker paired with a
+  spammer disagrees with them exactly as often as the spammer does) and the rule would stop both.
+  So with k = 2 the agreement rule has nothing to go on: gold items are the rule there.
 """
+
+MIN_OTHERS = 2
 
 import math
 import statistics
@@ -77,15 +82,15 @@ def binom_cdf(x: int, n: int, p: float) -> float:
 
 
 def agreement_counts(judged: list[Judged]) -> dict[int, tuple[int, int]]:
-    """Per worker: (n, x) = (their non-gold judgments on items where the others have a strict
-    majority, of those the ones agreeing with it)."""
+    """Per worker: (n, x) = (their non-gold judgments on items where MIN_OTHERS or more others
+    have a strict majority, of those the ones agreeing with it)."""
     by_item: dict[int, list[Judged]] = defaultdict(list)
     for j in judged:
         if j.gold_correct is None:
             by_item[j.item].append(j)
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for rows in by_item.values():
-        if len(rows) < 2:
+        if len(rows) < MIN_OTHERS + 1:
             continue
         votes = Counter(j.answer for j in rows)
         for j in rows:
