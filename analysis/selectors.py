@@ -276,7 +276,9 @@ def validated_of(*, report: Report, criteria: Criteria, dataset: str | None = No
         "datasets": list(by_dataset.values()),
         "flagged_workers": sorted(w["username"] for w in x.workers if w["id"] in flagged_ids),
         "judgments": int(len(x.unit)),
-        "judgments_set_aside": judgments_set_aside(batch=report.batch, dataset=report.dataset, reader=report.reader),
+        "judgments_set_aside": judgments_set_aside(
+            batch=report.batch, dataset=report.dataset, reader=report.reader
+        ),
     }
     if dataset:
         return validated_of_dataset(table=table, summary=summary, dataset=dataset)

@@ -13,8 +13,16 @@ urlpatterns = [
     path("batches/<int:id>/workers", apis.BatchWorkersApi.as_view(), name="api-batch-workers"),
     path("batches/<int:id>/judgments", apis.BatchJudgmentsExportApi.as_view(), name="api-batch-judgments"),
     path("batches/<int:id>/quality/", quality_apis.QualityOverviewApi.as_view(), name="api-batch-quality"),
-    path("batches/<int:id>/quality/rules", quality_apis.QualityRulesApi.as_view(), name="api-batch-quality-rules"),
-    path("batches/<int:id>/quality/stops", quality_apis.QualityStopsApi.as_view(), name="api-batch-quality-stops"),
+    path(
+        "batches/<int:id>/quality/rules",
+        quality_apis.QualityRulesApi.as_view(),
+        name="api-batch-quality-rules",
+    ),
+    path(
+        "batches/<int:id>/quality/stops",
+        quality_apis.QualityStopsApi.as_view(),
+        name="api-batch-quality-stops",
+    ),
     path("batches/<int:id>/quality/log", quality_apis.QualityLogApi.as_view(), name="api-batch-quality-log"),
     path(
         "batches/<int:id>/quality/reinstate",

@@ -188,7 +188,8 @@ JUDGMENT_FIELDS = [
 
 def _judgment_rows(batch: Batch):
     rows = (
-        Judgment.objects.filter(batch=batch, set_aside=False)  # quality control's set-aside ones: in no export
+        # Quality control's set-aside judgments are in no export.
+        Judgment.objects.filter(batch=batch, set_aside=False)
         .order_by("pk")
         .values_list(
             "pk",

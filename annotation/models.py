@@ -247,7 +247,9 @@ class QualityRules(models.Model):
         default=5, help_text="... once they have judged at least this many gold items."
     )
     median_seconds_min = models.FloatField(
-        null=True, blank=True, help_text="Stop a worker whose median seconds per item is below this; empty: off."
+        null=True,
+        blank=True,
+        help_text="Stop a worker whose median seconds per item is below this; empty: off",
     )
     speed_min_judgments = models.PositiveSmallIntegerField(
         default=10, help_text="... once they have given at least this many judgments."
@@ -286,7 +288,9 @@ class WorkerStop(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="worker_stops")
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stops")
-    rule = models.CharField(max_length=16, help_text="annotation.quality_rules: gold, speed, agreement or manual.")
+    rule = models.CharField(
+        max_length=16, help_text="gold, speed, agreement or manual (annotation.quality_rules)"
+    )
     reason = models.TextField()
     stopped_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

@@ -19,11 +19,15 @@ class RulesSerializer(serializers.Serializer):
     gold_accuracy_min = bounds.GOLD_ACCURACY_MIN.drf(
         allow_null=True, required=False, help_text="Stop below this gold accuracy (0-1); null: rule off."
     )
-    gold_min_judged = bounds.GOLD_MIN_JUDGED.drf(required=False, help_text="Gold items judged before it applies.")
+    gold_min_judged = bounds.GOLD_MIN_JUDGED.drf(
+        required=False, help_text="Gold items judged before it applies."
+    )
     median_seconds_min = bounds.MEDIAN_SECONDS_MIN.drf(
         allow_null=True, required=False, help_text="Stop below this median seconds per item; null: rule off."
     )
-    speed_min_judgments = bounds.SPEED_MIN_JUDGMENTS.drf(required=False, help_text="Judgments before it applies.")
+    speed_min_judgments = bounds.SPEED_MIN_JUDGMENTS.drf(
+        required=False, help_text="Judgments before it applies."
+    )
     agreement_alpha = bounds.AGREEMENT_ALPHA.drf(
         allow_null=True,
         required=False,
@@ -115,7 +119,9 @@ class QualityRulesApi(APIView):
         batch = batch_for_request(request, id)
         data = RulesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        unknown = sorted(set(request.data) - set(RulesSerializer().fields)) if hasattr(request.data, "keys") else []
+        unknown = (
+            sorted(set(request.data) - set(RulesSerializer().fields)) if hasattr(request.data, "keys") else []
+        )
         if unknown:
             raise ApplicationError(
                 f"{unknown[0]}: not a rule; the fields are {', '.join(RulesSerializer().fields)}",
@@ -173,6 +179,8 @@ class QualityReinstateApi(APIView):
         data = WorkerActionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        stop = quality.worker_reinstate(batch=batch, worker_id=fields["worker"], user=request.user, reason=fields["reason"])
+        stop = quality.worker_reinstate(
+            batch=batch, worker_id=fields["worker"], user=request.user, reason=fields["reason"]
+        )
         row = next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
         return Response(StopSerializer(row).data)

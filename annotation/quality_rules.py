@@ -18,8 +18,6 @@ this order:
   So with k = 2 the agreement rule has nothing to go on: gold items are the rule there.
 """
 
-MIN_OTHERS = 2
-
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 
 GOLD, SPEED, AGREEMENT, MANUAL = "gold", "speed", "agreement", "manual"
 RULES = (GOLD, SPEED, AGREEMENT)
+MIN_OTHERS = 2  # other judgments on an item before its majority counts (see above)
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,9 @@ class Rules:
 
     @property
     def any_on(self) -> bool:
-        return any(v is not None for v in (self.gold_accuracy_min, self.median_seconds_min, self.agreement_alpha))
+        return any(
+            v is not None for v in (self.gold_accuracy_min, self.median_seconds_min, self.agreement_alpha)
+        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,11 @@ def binom_cdf(x: int, n: int, p: float) -> float:
         return 0.0
     # Summed in log space so that large n cannot underflow a term to 0 before it is added.
     logs = [
-        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
+        math.lgamma(n + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(n - k + 1)
+        + k * math.log(p)
+        + (n - k) * math.log1p(-p)
         for k in range(x + 1)
     ]
     top = max(logs)

@@ -258,11 +258,11 @@ def batch_worker_table(*, batch: Batch) -> list[dict]:
         batch=batch
     ).values_list(
         "worker_id", "worker__username", "seconds", "item__is_gold", "answer", "item__gold_answer", "set_aside"
-    ):
+    ):  # fmt: skip
         row = rows.setdefault(
             worker_id,
             {"worker": username, "worker_id": worker_id, "judgments": 0, "set_aside": 0, "_seconds": [], "_gold": []},
-        )
+        )  # fmt: skip
         if set_aside:
             row["set_aside"] += 1
             continue

@@ -31,7 +31,11 @@ Status = Batch.Status
 Kind = QualityAction.Kind
 LIVE = Assignment.Status.ACTIVE
 KEEP = object()  # a rule field the caller leaves as it is
-RULES_ON = Q(gold_accuracy_min__isnull=False) | Q(median_seconds_min__isnull=False) | Q(agreement_alpha__isnull=False)
+RULES_ON = (
+    Q(gold_accuracy_min__isnull=False)
+    | Q(median_seconds_min__isnull=False)
+    | Q(agreement_alpha__isnull=False)
+)
 # An evaluation enqueued this long ago and not started lost its message: the next judgment or the
 # work sweep enqueues it again (a duplicate is harmless: stopping is idempotent).
 QUEUE_TIMEOUT = timedelta(seconds=2 * getattr(settings, "WORK_SWEEP_SECONDS", 60))
@@ -107,7 +111,9 @@ def rules_summary(rules: QualityRules) -> str:
     """The rules in words, as the log shows them."""
     parts = []
     if rules.gold_accuracy_min is not None:
-        parts.append(f"gold accuracy below {rules.gold_accuracy_min:.0%} after {rules.gold_min_judged} gold items")
+        parts.append(
+            f"gold accuracy below {rules.gold_accuracy_min:.0%} after {rules.gold_min_judged} gold items"
+        )
     if rules.median_seconds_min is not None:
         parts.append(
             f"median below {rules.median_seconds_min:g} s per item after {rules.speed_min_judgments} judgments"
@@ -119,7 +125,9 @@ def rules_summary(rules: QualityRules) -> str:
         )
     if not parts:
         return "every rule off"
-    return "stop a worker on: " + "; ".join(parts) + ("; set their judgments aside" if rules.set_aside else "")
+    return (
+        "stop a worker on: " + "; ".join(parts) + ("; set their judgments aside" if rules.set_aside else "")
+    )
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -155,7 +163,9 @@ def quality_heal(*, now=None) -> list[int]:
     woken = []
     lost = QualityRules.objects.filter(queued_at__lt=now - QUEUE_TIMEOUT)
     for batch_id in lost.values_list("batch_id", flat=True):
-        if lost.filter(batch_id=batch_id).update(queued_at=now) and work.send(tasks.quality_evaluate, batch_id):
+        if lost.filter(batch_id=batch_id).update(queued_at=now) and work.send(
+            tasks.quality_evaluate, batch_id
+        ):
             woken.append(batch_id)
     return woken
 
@@ -165,7 +175,8 @@ def valid_judgments(batch_id: int) -> list[quality_rules.Judged]:
         "worker_id", "item_id", "answer", "seconds", "item__is_gold", "item__gold_answer"
     )
     return [
-        quality_rules.Judged(w, i, a, s, (a == gold) if is_gold else None) for w, i, a, s, is_gold, gold in rows
+        quality_rules.Judged(w, i, a, s, (a == gold) if is_gold else None)
+        for w, i, a, s, is_gold, gold in rows
     ]
 
 
@@ -185,8 +196,12 @@ def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
     for breach in quality_rules.breaches(rules_of(rules), valid_judgments(batch_id), exempt):
         stops.append(
             worker_stop(
-                batch=batch, worker_id=breach.worker, reason=breach.reason, rule=breach.rule,
-                actor=None, set_aside=rules.set_aside,
+                batch=batch,
+                worker_id=breach.worker,
+                reason=breach.reason,
+                rule=breach.rule,
+                actor=None,
+                set_aside=rules.set_aside,
             )  # fmt: skip
         )
     return stops
@@ -278,12 +293,21 @@ def _worker_stop(batch, worker_id, reason, rule, actor, set_aside) -> WorkerStop
                 raise Conflict("This worker is already stopped in this batch.")
             return existing
         judged = (
-            list(Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).values_list("item_id", flat=True))
+            list(
+                Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).values_list(
+                    "item_id", flat=True
+                )
+            )
             if set_aside
             else []
         )
         item_ids = sorted({item_id for _, item_id in leases} | set(judged))
-        list(Item.objects.filter(pk__in=item_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+        list(
+            Item.objects.filter(pk__in=item_ids)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
         now = timezone.now()
         _release_leases(leases)
         stop = WorkerStop.objects.create(
@@ -295,7 +319,9 @@ def _worker_stop(batch, worker_id, reason, rule, actor, set_aside) -> WorkerStop
             reason=f"{reason} (rule: {rule}; stopped by {who}; {len(leases)} live lease(s) released)",
         )  # fmt: skip
         if judged:
-            set_now = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).update(set_aside=True)
+            set_now = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).update(
+                set_aside=True
+            )
             reopened = _items_recount(sorted(set(judged)), batch, now)
             QualityAction.objects.create(
                 batch=batch, worker_id=worker_id, kind=Kind.SET_ASIDE, actor=actor, at=now, count=set_now,
@@ -325,13 +351,23 @@ def worker_reinstate(*, batch: Batch, worker_id: int, user, reason: str = "") ->
             .first()
         )
         if stop is None:
-            raise ApplicationError("This worker is not stopped in this batch.", {"field": "worker"}, status_code=404)
+            raise ApplicationError(
+                "This worker is not stopped in this batch.", {"field": "worker"}, status_code=404
+            )
         judged = sorted(
-            set(Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=True).values_list("item_id", flat=True))
+            set(
+                Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=True).values_list(
+                    "item_id", flat=True
+                )
+            )
         )
-        list(Item.objects.filter(pk__in=judged).order_by("pk").select_for_update().values_list("pk", flat=True))
+        list(
+            Item.objects.filter(pk__in=judged).order_by("pk").select_for_update().values_list("pk", flat=True)
+        )
         now = timezone.now()
-        returned = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=True).update(set_aside=False)
+        returned = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=True).update(
+            set_aside=False
+        )
         if judged:
             _items_recount(judged, batch, now)
         stop.lifted_at, stop.lifted_by = now, user
@@ -343,4 +379,3 @@ def worker_reinstate(*, batch: Batch, worker_id: int, user, reason: str = "") ->
         if returned:
             transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
     return stop
-

@@ -1,10 +1,18 @@
 """Quality control's rules as pure computation (annotation.quality_rules), on hand-computed cases."""
 
-import math
 
 import pytest
 
-from annotation.quality_rules import AGREEMENT, GOLD, SPEED, Judged, Rules, agreement_counts, binom_cdf, breaches
+from annotation.quality_rules import (
+    AGREEMENT,
+    GOLD,
+    SPEED,
+    Judged,
+    Rules,
+    agreement_counts,
+    binom_cdf,
+    breaches,
+)
 
 
 def test_the_binomial_tail_matches_hand_computed_values():
@@ -91,5 +99,7 @@ def test_every_rule_off_stops_nobody_and_exempt_workers_are_left_alone():
 
 def test_the_first_rule_broken_is_the_one_given():
     rows = [Judged(1, 100 + i, "A", 0.5, gold_correct=False) for i in range(10)]
-    found = breaches(Rules(gold_accuracy_min=0.8, gold_min_judged=5, median_seconds_min=2.0, speed_min_judgments=5), rows)
+    found = breaches(
+        Rules(gold_accuracy_min=0.8, gold_min_judged=5, median_seconds_min=2.0, speed_min_judgments=5), rows
+    )
     assert [b.rule for b in found] == [GOLD]
