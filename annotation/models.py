@@ -269,6 +269,8 @@ class QualityRules(models.Model):
     # Set when an evaluation is enqueued, cleared when it starts: a burst of judgments enqueues one
     # (annotation.services.quality.quality_changed); the work sweep wakes one that was lost.
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Valid judgments the last evaluation saw: without a broker, the next waits for some more.
+    evaluated_judgments = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -19,9 +19,9 @@ this order:
 """
 
 import math
-import statistics
-from collections import Counter, defaultdict
 from dataclasses import dataclass
+
+import numpy as np
 
 GOLD, SPEED, AGREEMENT, MANUAL = "gold", "speed", "agreement", "manual"
 RULES = (GOLD, SPEED, AGREEMENT)
@@ -86,67 +86,110 @@ def binom_cdf(x: int, n: int, p: float) -> float:
     return min(1.0, math.exp(top) * sum(math.exp(v - top) for v in logs))
 
 
-def agreement_counts(judged: list[Judged]) -> dict[int, tuple[int, int]]:
-    """Per worker: (n, x) = (their non-gold judgments on items where MIN_OTHERS or more others
-    have a strict majority, of those the ones agreeing with it)."""
-    by_item: dict[int, list[Judged]] = defaultdict(list)
-    for j in judged:
-        if j.gold_correct is None:
-            by_item[j.item].append(j)
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for rows in by_item.values():
-        if len(rows) < MIN_OTHERS + 1:
-            continue
-        votes = Counter(j.answer for j in rows)
-        for j in rows:
-            votes[j.answer] -= 1
-            top, top_n = votes.most_common(1)[0]
-            if top_n * 2 > len(rows) - 1:
-                counts[j.worker][0] += 1
-                counts[j.worker][1] += int(top == j.answer)
-            votes[j.answer] += 1
-    return {w: (n, x) for w, (n, x) in counts.items()}
+@dataclass(frozen=True)
+class Columns:
+    """A batch's valid judgments as columns (one entry per judgment), as the service reads them:
+    worker and item ids, the answer as a code, seconds, and gold as 1.0 right, 0.0 wrong, NaN for a
+    non-gold item. Numpy, so that an evaluation over a whole batch costs milliseconds."""
+
+    worker: np.ndarray
+    item: np.ndarray
+    code: np.ndarray
+    seconds: np.ndarray
+    gold: np.ndarray
+
+    @classmethod
+    def of(cls, judged: list[Judged]) -> "Columns":
+        codes: dict[str, int] = {}
+        return cls(
+            worker=np.array([j.worker for j in judged], dtype=np.int64),
+            item=np.array([j.item for j in judged], dtype=np.int64),
+            code=np.array([codes.setdefault(j.answer, len(codes)) for j in judged], dtype=np.int64),
+            seconds=np.array([j.seconds for j in judged], dtype=float),
+            gold=np.array([np.nan if j.gold_correct is None else float(j.gold_correct) for j in judged]),
+        )
 
 
-def breaches(rules: Rules, judged: list[Judged], exempt: set[int] = frozenset()) -> list[Breach]:
+def _agreement(c: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(workers, n, x): per worker, their non-gold judgments on items where MIN_OTHERS or more
+    others have a strict majority, and of those the ones agreeing with it."""
+    keep = np.isnan(c.gold)
+    item, code, worker = c.item[keep], c.code[keep], c.worker[keep]
+    if not len(item):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    units, unit = np.unique(item, return_inverse=True)
+    n_codes = int(code.max()) + 1
+    table = np.zeros((len(units), n_codes), dtype=np.int64)
+    np.add.at(table, (unit, code), 1)
+    others = table[unit]
+    rows = np.arange(len(unit))
+    others[rows, code] -= 1
+    n_others = others.sum(1)
+    top = others.argmax(1)
+    counted = (others[rows, top] * 2 > n_others) & (n_others >= MIN_OTHERS)
+    agrees = counted & (top == code)
+    workers, index = np.unique(worker, return_inverse=True)
+    n = np.bincount(index, weights=counted, minlength=len(workers)).astype(np.int64)
+    x = np.bincount(index, weights=agrees, minlength=len(workers)).astype(np.int64)
+    return workers, n, x
+
+
+def agreement_counts(judged: "list[Judged] | Columns") -> dict[int, tuple[int, int]]:
+    """Per worker with at least one such judgment: (n, x) as in the module docstring."""
+    c = judged if isinstance(judged, Columns) else Columns.of(judged)
+    workers, n, x = _agreement(c)
+    return {int(w): (int(a), int(b)) for w, a, b in zip(workers, n, x, strict=True) if a}
+
+
+def breaches(rules: Rules, judged: "list[Judged] | Columns", exempt: set[int] = frozenset()) -> list[Breach]:
     """The workers (not in `exempt`) who break a rule, each with the first rule broken and a
     reason a researcher can read, in worker order."""
     if not rules.any_on:
         return []
-    seconds: dict[int, list[float]] = defaultdict(list)
-    gold: dict[int, list[bool]] = defaultdict(list)
-    for j in judged:
-        seconds[j.worker].append(j.seconds)
-        if j.gold_correct is not None:
-            gold[j.worker].append(j.gold_correct)
-    agreement = agreement_counts(judged) if rules.agreement_alpha is not None else {}
-    total_n = sum(n for n, _ in agreement.values())
-    total_x = sum(x for _, x in agreement.values())
+    c = judged if isinstance(judged, Columns) else Columns.of(judged)
+    if not len(c.worker):
+        return []
+    workers, index = np.unique(c.worker, return_inverse=True)
+    count = np.bincount(index, minlength=len(workers))
+    is_gold = ~np.isnan(c.gold)
+    gold_n = np.bincount(index[is_gold], minlength=len(workers))
+    gold_right = np.bincount(index[is_gold], weights=c.gold[is_gold], minlength=len(workers))
+    # Median per worker: sort by (worker, seconds) once; the middle of each worker's run.
+    order = np.lexsort((c.seconds, index))
+    ordered = c.seconds[order]
+    starts = np.cumsum(count) - count
+    medians = (ordered[starts + (count - 1) // 2] + ordered[starts + count // 2]) / 2
+    agreement = {}
+    total_n = total_x = 0
+    if rules.agreement_alpha is not None:
+        a_workers, a_n, a_x = _agreement(c)
+        agreement = {int(w): (int(n), int(x)) for w, n, x in zip(a_workers, a_n, a_x, strict=True)}
+        total_n, total_x = int(a_n.sum()), int(a_x.sum())
 
     found = []
-    for worker in sorted(seconds):
+    for w in range(len(workers)):
+        worker = int(workers[w])
         if worker in exempt:
             continue
         reason = rule = None
-        answers = gold.get(worker, [])
-        if rules.gold_accuracy_min is not None and len(answers) >= rules.gold_min_judged:
-            accuracy = sum(answers) / len(answers)
+        if rules.gold_accuracy_min is not None and gold_n[w] >= rules.gold_min_judged:
+            right, judged_gold = int(round(gold_right[w])), int(gold_n[w])
+            accuracy = right / judged_gold
             if accuracy < rules.gold_accuracy_min:
                 rule = GOLD
                 reason = (
-                    f"gold accuracy {accuracy:.0%} ({sum(answers)} of {len(answers)} gold items) "
+                    f"gold accuracy {accuracy:.0%} ({right} of {judged_gold} gold items) "
                     f"is below {rules.gold_accuracy_min:.0%}"
                 )
-        times = seconds[worker]
-        if rule is None and rules.median_seconds_min is not None and len(times) >= rules.speed_min_judgments:
-            median = statistics.median(times)
+        if rule is None and rules.median_seconds_min is not None and count[w] >= rules.speed_min_judgments:
+            median = float(medians[w])
             if median < rules.median_seconds_min:
                 rule = SPEED
                 reason = (
-                    f"median {median:.1f} s per item over {len(times)} judgments "
+                    f"median {median:.1f} s per item over {int(count[w])} judgments "
                     f"is below {rules.median_seconds_min:g} s"
                 )
-        if rule is None and rules.agreement_alpha is not None and worker in agreement:
+        if rule is None and rules.agreement_alpha is not None and agreement.get(worker, (0, 0))[0]:
             n, x = agreement[worker]
             rest_n, rest_x = total_n - n, total_x - x
             if n >= rules.agreement_min_judgments and rest_n > 0:

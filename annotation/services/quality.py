@@ -13,10 +13,13 @@ embedded default (eager Celery) that evaluation runs right after the commit, in 
 """
 
 import logging
+import time
 from datetime import timedelta
+from functools import cache
 
+import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -25,6 +28,7 @@ from annotation.models import Assignment, Batch, Item, Judgment, QualityAction, 
 from annotation.services.batches import _owner_check, _release_leases
 from annotation.signals import judgments_changed
 from qa.errors import ApplicationError, Conflict
+from qa.rawsql import aware
 
 log = logging.getLogger(__name__)
 Status = Batch.Status
@@ -39,6 +43,7 @@ RULES_ON = (
 # An evaluation enqueued this long ago and not started lost its message: the next judgment or the
 # work sweep enqueues it again (a duplicate is harmless: stopping is idempotent).
 QUEUE_TIMEOUT = timedelta(seconds=2 * getattr(settings, "WORK_SWEEP_SECONDS", 60))
+EAGER_STEP = 50  # without a broker, evaluate after the valid judgments grow by 1/50 (see quality_changed)
 
 # field: (bound, may be empty)
 RULE_FIELDS = {
@@ -99,7 +104,9 @@ def quality_rules_set(*, batch: Batch, user, set_aside=KEEP, **changes) -> Quali
     QualityAction.objects.create(
         batch=batch, kind=Kind.RULES, reason=rules_summary(rules), actor=user, at=timezone.now()
     )
-    transaction.on_commit(lambda: quality_changed(batch_id=batch.pk))
+    _rules_cache_clear()  # now, for this transaction's own reads, and again once others can see it
+    transaction.on_commit(_rules_cache_clear)
+    transaction.on_commit(lambda: quality_changed(batch_id=batch.pk, force=True))
     return rules
 
 
@@ -133,13 +140,76 @@ def rules_summary(rules: QualityRules) -> str:
 # --- evaluation ----------------------------------------------------------------------------------
 
 
-def quality_changed(*, batch_id: int) -> bool:
-    """Judgments of the batch changed: enqueue one evaluation unless one is waiting (a batch
-    without rules: one UPDATE that matches nothing). True if it enqueued."""
+def _eager() -> bool:
+    from celery import current_app
+
+    return bool(current_app.conf.task_always_eager)
+
+
+# The batches with a rule on, as this process last read them: quality_changed runs after every
+# submit, and most batches have no rules; reading them at most every RULES_CACHE_SECONDS keeps that
+# path free of queries for them (measured: each ORM query there cost 1-2 ms on a loaded machine). A
+# process learns of rules set in another one within that time; its own changes clear it at once.
+RULES_CACHE_SECONDS = 5.0
+_rules_on: dict = {"until": 0.0, "batches": frozenset()}
+
+
+def _batches_with_rules() -> frozenset:
+    now = time.monotonic()
+    if now >= _rules_on["until"]:
+        _rules_on["batches"] = frozenset(
+            QualityRules.objects.filter(RULES_ON).values_list("batch_id", flat=True)
+        )
+        _rules_on["until"] = now + RULES_CACHE_SECONDS
+    return _rules_on["batches"]
+
+
+def _rules_cache_clear() -> None:
+    _rules_on["until"] = 0.0
+
+
+@cache
+def _state_sql(eager: bool) -> str:
+    """When an evaluation was enqueued, and (eager: for the throttle) the count the last one saw
+    beside the batch's valid judgments now: one read, compiled once, since it runs after every
+    submit in a batch with rules (measured: bench/qc_overhead.py). Params: [batch,] batch."""
+    count = (
+        f"r.evaluated_judgments, (SELECT COUNT(*) FROM {Judgment._meta.db_table} j "
+        "WHERE j.batch_id = %s AND NOT j.set_aside)"
+        if eager
+        else "0, 0"
+    )
+    return f"SELECT r.queued_at, {count} FROM {QualityRules._meta.db_table} r WHERE r.batch_id = %s"
+
+
+def quality_changed(*, batch_id: int, force: bool = False) -> bool:
+    """Judgments of the batch changed: enqueue one evaluation unless one is waiting. True if it
+    enqueued. A batch without rules costs no query (see _batches_with_rules).
+
+    Without a broker (eager tasks) the evaluation would run inside the submit request that woke
+    it, reading every valid judgment of the batch (measured, bench/qc_overhead.py: 10x a submit
+    at 900 judgments, growing with the batch). So there it runs once the batch's valid judgments
+    have grown by 1/EAGER_STEP since the last evaluation (at least one): a stop comes at most that
+    share of the batch's judgments late, for a cost per submit that stays flat. With a broker
+    every burst is evaluated, by a Celery worker, off the request. force: a change of the rules."""
     from annotation import tasks  # tasks imports the services
     from qa import work
 
     now = timezone.now()
+    if not force:
+        if batch_id not in _batches_with_rules():
+            return False
+        eager = _eager()
+        with connection.cursor() as cursor:
+            cursor.execute(_state_sql(eager), [batch_id, batch_id] if eager else [batch_id])
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        queued_at, seen, valid = aware(row[0]), row[1], row[2]
+        if queued_at is not None and queued_at >= now - QUEUE_TIMEOUT:
+            return False  # one is waiting: it will read these judgments too
+        if eager and valid < seen + max(1, seen // EAGER_STEP):
+            return False
     woke = (
         QualityRules.objects.filter(RULES_ON, batch_id=batch_id)
         .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUE_TIMEOUT))
@@ -170,14 +240,26 @@ def quality_heal(*, now=None) -> list[int]:
     return woken
 
 
-def valid_judgments(batch_id: int) -> list[quality_rules.Judged]:
-    rows = Judgment.objects.filter(batch_id=batch_id, set_aside=False).values_list(
-        "worker_id", "item_id", "answer", "seconds", "item__is_gold", "item__gold_answer"
+def valid_judgments(batch_id: int) -> quality_rules.Columns:
+    """The batch's valid judgments as columns: one query without joins (gold items, few, apart),
+    since it runs after every burst of judgments (measured: bench/qc_overhead.py)."""
+    gold = dict(Item.objects.filter(batch_id=batch_id, is_gold=True).values_list("pk", "gold_answer"))
+    rows = list(
+        Judgment.objects.filter(batch_id=batch_id, set_aside=False).values_list(
+            "worker_id", "item_id", "answer", "seconds"
+        )
     )
-    return [
-        quality_rules.Judged(w, i, a, s, (a == gold) if is_gold else None)
-        for w, i, a, s, is_gold, gold in rows
-    ]
+    codes: dict[str, int] = {}
+    worker, item, answer, seconds = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return quality_rules.Columns(
+        worker=np.array(worker, dtype=np.int64),
+        item=np.array(item, dtype=np.int64),
+        code=np.array([codes.setdefault(a, len(codes)) for a in answer], dtype=np.int64),
+        seconds=np.array(seconds, dtype=float),
+        gold=np.array(
+            [float(a == gold[i]) if i in gold else np.nan for i, a in zip(item, answer, strict=True)]
+        ),
+    )
 
 
 def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
@@ -192,8 +274,10 @@ def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
     if batch is None or batch.status in (Status.DRAFT, Status.CANCELLED):
         return []
     exempt = set(WorkerStop.objects.filter(batch_id=batch_id).values_list("worker_id", flat=True))
+    judged = valid_judgments(batch_id)
+    QualityRules.objects.filter(batch_id=batch_id).update(evaluated_judgments=len(judged.worker))
     stops = []
-    for breach in quality_rules.breaches(rules_of(rules), valid_judgments(batch_id), exempt):
+    for breach in quality_rules.breaches(rules_of(rules), judged, exempt):
         stops.append(
             worker_stop(
                 batch=batch,

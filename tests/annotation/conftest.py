@@ -7,6 +7,16 @@ from annotation.models import WorkerStop
 from annotation.services.quality import quality_rules_set
 from tests.annotation.factories import persona_dataset, running_batch, workers
 
+@pytest.fixture(autouse=True)
+def _fresh_rules_cache():
+    # Each test's database starts afresh (ids may repeat): so does quality control's cache of them.
+    from annotation.services.quality import _rules_cache_clear
+
+    _rules_cache_clear()
+    yield
+    _rules_cache_clear()
+
+
 RULES = {"agreement_alpha": 0.01, "agreement_min_judgments": 5}
 
 

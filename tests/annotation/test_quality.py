@@ -141,6 +141,7 @@ def test_a_burst_of_judgments_enqueues_one_evaluation_with_a_broker(crowd, monke
 
     sent = []
     monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append(args) or True)
+    monkeypatch.setattr(quality, "_eager", lambda: False)
     batch = crowd["batch"]
     for _ in range(5):
         quality.quality_changed(batch_id=batch.pk)
@@ -148,6 +149,26 @@ def test_a_burst_of_judgments_enqueues_one_evaluation_with_a_broker(crowd, monke
     quality_evaluate(batch_id=batch.pk)  # the evaluation clears the flag: the next change enqueues
     quality.quality_changed(batch_id=batch.pk)
     assert len(sent) == 2
+
+
+def test_without_a_broker_an_evaluation_waits_for_a_fiftieth_more_judgments(crowd, monkeypatch):
+    # Eager tasks run the evaluation inside the submit: it runs again only once the batch's valid
+    # judgments grew by 1/50 since the last (here: at least one more), not on every call.
+    from annotation.models import QualityRules
+    from annotation.services import quality
+
+    sent = []
+    monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append(args) or True)
+    batch = crowd["batch"]
+    quality_evaluate(batch_id=batch.pk)
+    seen = QualityRules.objects.get(batch=batch).evaluated_judgments
+    assert seen == Judgment.objects.filter(batch=batch, set_aside=False).count()
+    assert quality.quality_changed(batch_id=batch.pk) is False and sent == []
+    judge_as(crowd["d"], batch)
+    assert quality.quality_changed(batch_id=batch.pk) is True and sent == [(batch.pk,)]
+    # A change of the rules is evaluated at once, whatever the count.
+    quality_evaluate(batch_id=batch.pk)
+    assert quality.quality_changed(batch_id=batch.pk, force=True) is True
 
 
 def test_a_batch_without_rules_enqueues_nothing(researcher, monkeypatch):
