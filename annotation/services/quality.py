@@ -322,11 +322,20 @@ def _items_recount(item_ids: list[int], batch: Batch, now) -> int:
     return reopened
 
 
-def _worker_in_batch(batch: Batch, worker_id) -> int:
-    """The id of a worker who took part in the batch (held or judged an item); else a 404."""
+def _worker_for_stop(batch: Batch, worker_id, actor) -> int:
+    """The id of a worker the researcher may stop in this batch: one who took part in it (held or
+    judged an item), or an account of theirs that has not started yet (a stop before the first
+    claim); else a 404 that names nobody."""
+    from django.contrib.auth import get_user_model
+
+    from annotation.worker_selectors import worker_manageable
+
     if isinstance(worker_id, bool) or not isinstance(worker_id, int) or worker_id < 1:
         raise ApplicationError("worker: expected a worker's id", {"field": "worker"})
-    if not Assignment.objects.filter(batch=batch, worker_id=worker_id).exists():
+    if Assignment.objects.filter(batch=batch, worker_id=worker_id).exists():
+        return worker_id
+    worker = get_user_model().objects.filter(pk=worker_id).first()
+    if worker is None or not worker_manageable(researcher=actor, worker=worker):
         raise ApplicationError("No such worker in this batch.", {"field": "worker"}, status_code=404)
     return worker_id
 
@@ -347,7 +356,7 @@ def worker_stop(
     stopped worker is a 409."""
     if actor is not None:
         _owner_check(batch, actor)
-        worker_id = _worker_in_batch(batch, worker_id)
+        worker_id = _worker_for_stop(batch, worker_id, actor)
         if not isinstance(set_aside, bool):
             raise ApplicationError("set_aside: expected true or false", {"field": "set_aside"})
     reason = _reason(reason) or "stopped by the researcher"

@@ -107,13 +107,22 @@ def test_a_researchers_own_stop_keeps_the_judgments_when_asked_and_a_second_stop
         worker_stop(batch=batch, worker_id=w.pk, reason="again", actor=researcher)
 
 
-def test_a_stop_for_someone_who_never_worked_in_the_batch_is_a_404(researcher):
+def test_a_stop_for_someone_who_never_worked_in_the_batch_and_is_not_yours_is_a_404(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
     (w,) = workers(1)
     with pytest.raises(ApplicationError) as caught:
         worker_stop(batch=batch, worker_id=w.pk, reason="", actor=researcher)
     assert caught.value.status_code == 404
     assert not WorkerStop.objects.exists()
+
+
+def test_a_researcher_may_stop_an_account_of_theirs_before_its_first_claim(researcher):
+    from tests.annotation.factories import made_by
+
+    batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
+    w = made_by(researcher, "known-spammer")
+    stop = worker_stop(batch=batch, worker_id=w.pk, reason="spammed another batch", actor=researcher)
+    assert stop.lifted_at is None and stop.rule == "manual"
 
 
 @pytest.mark.parametrize(
