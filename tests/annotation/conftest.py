@@ -7,6 +7,7 @@ from annotation.models import WorkerStop
 from annotation.services.quality import quality_rules_set
 from tests.annotation.factories import persona_dataset, running_batch, workers
 
+
 @pytest.fixture(autouse=True)
 def _fresh_rules_cache():
     # Each test's database starts afresh (ids may repeat): so does quality control's cache of them.
