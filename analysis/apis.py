@@ -22,6 +22,7 @@ from analysis.selectors import (
     report_summary,
     validated_lines,
     validated_of,
+    with_example_links,
 )
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from analysis.thresholds import criteria_from
@@ -78,6 +79,51 @@ class RelevanceSerializer(serializers.Serializer):
     n = serializers.IntegerField()
 
 
+class CalibrationBinSerializer(ShareSerializer):
+    bin = serializers.IntegerField(help_text="Which tenth of the examples by the model's confidence, 1 (lowest) to 10.")
+    confidence_low = serializers.FloatField()
+    confidence_high = serializers.FloatField()
+    mean_confidence = serializers.FloatField()
+
+
+class LmDisagreementSerializer(serializers.Serializer):
+    example = serializers.IntegerField()
+    item = serializers.IntegerField()
+    dataset = serializers.IntegerField()
+    slug = serializers.CharField()
+    line = serializers.IntegerField(help_text="The example's line in its dataset's file.")
+    label = serializers.CharField(allow_null=True, help_text="The model's label (answer_matching_behavior).")
+    majority_answer = serializers.CharField(allow_null=True, help_text="The crowd's most frequent answer.")
+    confidence = serializers.FloatField()
+    label_votes = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    url = serializers.CharField(
+        allow_null=True, required=False, help_text="The page of the dataset's example list that shows it."
+    )
+    text = serializers.CharField(required=False, help_text="The example's statement or question.")
+
+
+class LmBesideCrowdSerializer(serializers.Serializer):
+    examples_with_confidence = serializers.IntegerField(
+        help_text="Complete examples with a label and the generating model's confidence in it."
+    )
+    examples_without_confidence = serializers.IntegerField()
+    examples_not_complete = serializers.IntegerField()
+    confident_at = serializers.FloatField(help_text="The confidence from which a disagreement is listed.")
+    reason = serializers.CharField(
+        allow_null=True, help_text="Why there are no figures (no confidence, nothing complete yet); null otherwise."
+    )
+    agreement = MajoritySerializer(help_text="Examples whose crowd majority gives the model's label, of those with a majority.")
+    mean_confidence = serializers.FloatField(allow_null=True)
+    calibration_error = serializers.FloatField(
+        allow_null=True, help_text="Expected calibration error over the confidence tenths."
+    )
+    bins = CalibrationBinSerializer(many=True, help_text="Crowd agreement with the label by confidence decile.")
+    disagreements = LmDisagreementSerializer(many=True, help_text="Most confident first.")
+    disagreements_more = serializers.IntegerField(help_text="Confident disagreements beyond the list.")
+    disagreements_total = serializers.IntegerField()
+
+
 class FiguresSerializer(serializers.Serializer):
     examples = serializers.IntegerField()
     examples_judged = serializers.IntegerField()
@@ -100,6 +146,10 @@ class FiguresSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Complete items with 0, 1, ..., k 'ambiguous' votes."
     )
     relevance = RelevanceSerializer()
+    lm_beside_crowd = LmBesideCrowdSerializer(
+        required=False,
+        help_text="The generating model's label and confidence against the crowd majority (analysis.calibration).",
+    )
 
 
 class DatasetRefSerializer(serializers.Serializer):
@@ -155,7 +205,7 @@ class ReportOutputSerializer(serializers.Serializer):
 
 
 def report_response_data(report: Report) -> dict:
-    payload = dict(report.payload or {})
+    payload = with_example_links(dict(report.payload or {}))
     payload.update(
         status=report.status,
         stale=report.stale,
@@ -214,6 +264,7 @@ EXPORTS = {
     "datasets.csv": "text/csv",
     "workers.csv": "text/csv",
     "examples.csv": "text/csv",
+    "calibration.csv": "text/csv",
     "summary.md": "text/markdown",
 }
 
@@ -224,7 +275,7 @@ class ReportExportApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(EXPORTS))],
         responses={(200, media): OpenApiResponse(OpenApiTypes.STR) for media in set(EXPORTS.values())},
-        summary="The stored report as complete JSON, CSV tables (datasets, workers, examples) or a Markdown summary",
+        summary="The stored report as complete JSON, CSV tables (datasets, workers, examples, calibration) or a Markdown summary",
     )
     def get(self, request, kind: str, pk: int, name: str):
         if name not in EXPORTS:
@@ -238,6 +289,8 @@ class ReportExportApi(APIView):
             body = exports.datasets_csv(report.payload)
         elif name == "workers.csv":
             body = exports.workers_csv(report.payload)
+        elif name == "calibration.csv":
+            body = exports.calibration_csv(report.payload)
         elif name == "examples.csv":
             lines = exports.examples_csv_lines(examples_for_export(report=report))
             response = StreamingHttpResponse(lines, content_type="text/csv")
@@ -247,7 +300,7 @@ class ReportExportApi(APIView):
             title = (report.payload.get("subject") or {}).get("name") or (report.payload.get("subject") or {}).get(
                 "slug", f"{kind} {pk}"
             )
-            body = exports.summary_markdown(report.payload, title=f"Crowd validation: {title}")
+            body = exports.summary_markdown(with_example_links(report.payload), title=f"Crowd validation: {title}")
         response = HttpResponse(body, content_type=f"{EXPORTS[name]}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.agreement import N_BOOT
+from analysis.calibration import lm_beside_crowd
 from analysis.dawid_skene import dawid_skene, majority_vote
 from analysis.figures import group_figures
 from analysis.workers import worker_table
@@ -39,6 +40,10 @@ class ReportInputs:
     # (N,) bool: the item needs no more judgments. None: complete at exactly k judgments (fixed
     # overlap); a policy that stops early (adaptive overlap) passes its own.
     item_complete: np.ndarray | None = None
+    # (N,) float: the generating model's confidence in the item's label (the release's
+    # label_confidence or a generation run's discriminator score), NaN where it gave none.
+    item_confidence: np.ndarray | None = None
+    item_line: np.ndarray | None = None  # (N,) the example's line in its dataset's file
 
 
 DAWID_SKENE_MAX_ITER = 300  # ~55 ms a step at 450,000 judgments; crowds converge in far fewer
@@ -132,6 +137,10 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         gold_correct=gold_correct,
     )
     examples, ds = per_example(x, units, codes, agrees, ambiguous, relevance, keep_item, on_kept, order)
+    lm_all, lm_datasets = lm_sections(x, examples, keep_item, kept_labelled, starts, ends)
+    totals["lm_beside_crowd"] = lm_all
+    for entry, section in zip(datasets, lm_datasets, strict=True):
+        entry["lm_beside_crowd"] = section
     seen = np.bincount(x.worker[on_kept], minlength=len(x.workers)) > 0
     for row in rows:
         w = row["worker"]
@@ -159,6 +168,42 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
     return payload, examples
 
 
+def lm_sections(x: ReportInputs, examples: dict, keep_item, kept_labelled, starts, ends) -> tuple[dict, list[dict]]:
+    """The LM-beside-the-crowd section (analysis.calibration) over every non-gold item and per
+    dataset, from the per-example table's votes."""
+    n_items = len(x.item_ids)
+    confidence = np.full(n_items, np.nan) if x.item_confidence is None else np.asarray(x.item_confidence, dtype=float)
+    line = np.zeros(n_items, dtype=np.int64) if x.item_line is None else np.asarray(x.item_line, dtype=np.int64)
+    # The model's label as the crowd would type it (the first, for the few items labelled with a list).
+    label_code = np.where(x.item_label.any(axis=1), x.item_label.argmax(axis=1), len(x.answers))
+    answer = np.array(x.answers + [None], dtype=object)
+    slugs = np.array([d["slug"] for d in x.datasets] or [""], dtype=object)
+    ids = np.array([d["id"] for d in x.datasets] or [0], dtype=np.int64)
+    kept = {
+        "confidence": confidence[keep_item],
+        "label_votes": np.asarray(examples["label_votes"], dtype=np.int64),
+        "judgments": np.asarray(examples["judgments"], dtype=np.int64),
+        "complete": np.asarray(examples["complete"], dtype=bool),
+        "labelled": kept_labelled,
+    }
+    rows = {
+        "example": x.example_ids[keep_item],
+        "item": x.item_ids[keep_item],
+        "dataset": ids[x.item_dataset[keep_item]],
+        "slug": slugs[x.item_dataset[keep_item]],
+        "line": line[keep_item],
+        "label": answer[label_code[keep_item]],
+        "majority_answer": np.array(examples["majority_answer"], dtype=object),
+    }
+
+    def section(a: int, b: int) -> dict:
+        return lm_beside_crowd(
+            **{k: v[a:b] for k, v in kept.items()}, rows={k: v[a:b] for k, v in rows.items()}
+        )
+
+    return section(0, int(keep_item.sum())), [section(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
 def per_example(
     x: ReportInputs, units, codes, agrees, ambiguous, relevance, keep_item, on_kept, order
 ) -> tuple[dict, dict]:
@@ -184,10 +229,12 @@ def per_example(
     ds_agrees = np.where(ds_label >= 0, x.item_label[keep_item][np.arange(n_kept), np.maximum(ds_label, 0)], False)
     answer = np.array(x.answers + [None], dtype=object)
     dataset_ids = np.array([d["id"] for d in x.datasets])
+    confidence = np.full(n_kept, np.nan) if x.item_confidence is None else np.asarray(x.item_confidence, float)[keep_item]
     table = {
         "item": x.item_ids[keep_item].tolist(),
         "example": x.example_ids[keep_item].tolist(),
         "dataset": dataset_ids[x.item_dataset[keep_item]].tolist() if len(dataset_ids) else [],
+        "label_confidence": [_round(v, 4) for v in confidence.tolist()],
         "judgments": n_j.tolist(),
         "complete": complete.tolist(),
         "label_votes": label_votes.tolist(),

@@ -35,6 +35,8 @@ DATASET_COLUMNS = [
     "gwet_ac1_answers", "gwet_ac1_answers_se",
     "relevance_mean", "relevance_sd", "relevance_1", "relevance_2", "relevance_3", "relevance_4", "relevance_5",
     "ambiguous_votes", "no_majority",
+    "lm_examples_with_confidence", "lm_majority_gives_label", "lm_ci_low", "lm_ci_high", "lm_no_majority",
+    "lm_mean_confidence", "lm_calibration_error", "lm_confident_disagreements",
 ]  # fmt: skip
 
 
@@ -52,6 +54,18 @@ def _dataset_row(name: str, d: dict) -> list:
         _num(ac1.get("value"), 4), _num(ac1.get("se"), 4),
         _num(d["relevance"]["mean"]), _num(d["relevance"]["sd"]), *d["relevance"]["histogram"],
         " ".join(str(v) for v in d["ambiguous_votes"]), m.get("no_majority", ""),
+        *_lm_cells(d.get("lm_beside_crowd")),
+    ]  # fmt: skip
+
+
+def _lm_cells(s: dict | None) -> list:
+    """The LM-beside-the-crowd columns: empty without confidences (or for an older report)."""
+    if not s or s.get("reason"):
+        return [s["examples_with_confidence"] if s else ""] + [""] * 7
+    a = s["agreement"]
+    return [
+        s["examples_with_confidence"], _num(a["value"], 4), _num(a["ci_low"], 4), _num(a["ci_high"], 4),
+        a["no_majority"], _num(s["mean_confidence"], 4), _num(s["calibration_error"], 4), s["disagreements_total"],
     ]  # fmt: skip
 
 
@@ -90,8 +104,29 @@ def workers_csv(payload: dict) -> str:
 EXAMPLE_COLUMNS = [
     "item", "example", "dataset", "question", "judgments", "complete", "label_votes", "majority_agrees_with_label",
     "no_majority", "ambiguous_votes", "majority_not_ambiguous", "relevance_mean", "majority_answer", "dawid_skene_answer",
-    "dawid_skene_probability", "dawid_skene_agrees_with_label",
+    "dawid_skene_probability", "dawid_skene_agrees_with_label", "label_confidence",
 ]  # fmt: skip
+
+CALIBRATION_COLUMNS = [
+    "dataset", "bin", "confidence_low", "confidence_high", "mean_confidence", "examples", "majority_gives_label",
+    "share", "ci_low", "ci_high",
+]  # fmt: skip
+
+
+def calibration_csv(payload: dict) -> str:
+    """One row per confidence decile of each dataset and of all datasets ("(all)"): how often the
+    crowd majority gives the generating model's label there."""
+    groups = [(d["dataset"]["slug"], d) for d in payload.get("datasets", [])]
+    if payload.get("batch"):
+        groups.append(("(all)", payload["batch"]))
+    rows = []
+    for name, d in groups:
+        for b in (d.get("lm_beside_crowd") or {}).get("bins", []):
+            rows.append([
+                name, b["bin"], b["confidence_low"], b["confidence_high"], _num(b["mean_confidence"], 4), b["n"],
+                b["successes"], _num(b["value"], 4), _num(b["ci_low"], 4), _num(b["ci_high"], 4),
+            ])  # fmt: skip
+    return _csv(CALIBRATION_COLUMNS, rows)
 
 
 def export_filename(subject: dict, what: str) -> str:
@@ -146,5 +181,47 @@ def summary_markdown(payload: dict, *, title: str) -> str:
             f"| {100 * votes[0] / complete:.1f}% / {100 * votes[-1] / complete:.1f}% "
             f"| {_coef(d['krippendorff_alpha_relevance'])} |"
         )
+    lines += _lm_markdown(entries)
     lines += ["", f"Computed {payload.get('computed_at', '')}.", ""]
     return "\n".join(lines)
+
+
+def _lm_markdown(entries: list[tuple[str, dict]]) -> list[str]:
+    """The LM beside the crowd: agreement and calibration per dataset, then the confident
+    disagreements of the last entry (all datasets, or the only one)."""
+    sections = [(name, d["lm_beside_crowd"]) for name, d in entries if d.get("lm_beside_crowd")]
+    if not sections:
+        return []
+    lines = ["", "### The LM beside the crowd", ""]
+    last = sections[-1][1]
+    if last["reason"]:
+        return lines + [f"{last['reason'][0].upper()}{last['reason'][1:]}: nothing to set beside the crowd."]
+    lines += [
+        "The generating model's label against the crowd majority on complete examples with a label confidence "
+        "(Wilson 95% intervals; even splits counted apart). Calibration error: the confidence tenths' gaps "
+        "between that share and their mean confidence, weighted by their examples.",
+        "",
+        "| Dataset | Examples with a confidence | Majority gives the model's label | No majority | Mean confidence "
+        "| Calibration error | Confident disagreements |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, s in sections:
+        if s["reason"]:
+            lines.append(f"| {name} | {s['examples_with_confidence']} | {s['reason']} | | | | |")
+            continue
+        lines.append(
+            f"| {name} | {s['examples_with_confidence']} | {_pct(s['agreement'])} | {s['agreement']['no_majority']} "
+            f"| {s['mean_confidence']:.3f} | {s['calibration_error']:.3f} | {s['disagreements_total']} |"
+        )
+    if last["disagreements"]:
+        lines += ["", f"Where a confident model (≥ {last['confident_at']}) and the crowd majority disagree, most confident first:", ""]
+        for d in last["disagreements"]:
+            text = " ".join((d.get("text") or "").split())
+            text = f" {text[:120]}{'…' if len(text) > 120 else ''}" if text else ""
+            lines.append(
+                f"1. {d['slug']} line {d['line']} (example {d['example']}): model `{d['label']}` at {d['confidence']:.3f}, "
+                f"{d['label_votes']} of {d['judgments']} workers gave it.{text}"
+            )
+        if last["disagreements_more"]:
+            lines.append(f"\nand {last['disagreements_more']} more.")
+    return lines

@@ -6,7 +6,9 @@ differences of means Welch's t (unequal variances) from summary statistics.
 """
 
 import math
+from functools import cache
 
+import numpy as np
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
@@ -24,6 +26,32 @@ def wilson(successes: int, n: int, *, confidence: float = CONFIDENCE) -> dict:
         return {"value": None, "ci_low": None, "ci_high": None, "successes": 0, "n": 0}
     low, high = proportion_confint(successes, n, alpha=1 - confidence, method="wilson")
     return {"value": successes / n, "ci_low": _f(low), "ci_high": _f(high), "successes": successes, "n": n}
+
+
+@cache
+def _z(confidence: float) -> float:
+    return float(stats.norm.isf((1 - confidence) / 2))
+
+
+def wilson_many(successes, n, *, confidence: float = CONFIDENCE) -> list[dict]:
+    """wilson() for many shares at once (each n > 0), in closed form (Wilson 1927, as statsmodels
+    computes it): a statsmodels call costs about a quarter of a millisecond, and a report asks for
+    thousands (a share and ten deciles per dataset)."""
+    x = np.asarray(successes, dtype=np.int64)
+    m = np.asarray(n, dtype=np.int64)
+    if not len(m):
+        return []
+    z = _z(confidence)
+    p = x / m
+    denominator = 1 + z * z / m
+    centre = (p + z * z / (2 * m)) / denominator
+    half = z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / denominator
+    return [
+        {"value": v, "ci_low": max(lo, 0.0), "ci_high": min(hi, 1.0), "successes": a, "n": b}
+        for v, lo, hi, a, b in zip(
+            p.tolist(), (centre - half).tolist(), (centre + half).tolist(), x.tolist(), m.tolist(), strict=True
+        )
+    ]
 
 
 def compare_proportions(x1: int, n1: int, x2: int, n2: int, *, confidence: float = CONFIDENCE) -> dict:

@@ -9,8 +9,9 @@ import json
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, IntegerField, TextField, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce
+from django.urls import reverse
 
 from analysis.assemble import ReportInputs
 from analysis.models import Report
@@ -93,8 +94,13 @@ def _judgment_table(judgments) -> np.ndarray:
             for block in copy:
                 buffer += block
     header = 19  # signature (11), flags (4), header extension length (4, zero)
-    row = np.dtype([("fields", ">i2")] + [(f"{k}{i}", t) for i in range(6) for k, t in (("len", ">i4"), ("v", ">i8" if i < 5 else ">f8"))])
-    body = np.frombuffer(bytes(buffer), dtype=row, offset=header, count=(len(buffer) - header - 2) // row.itemsize)
+    row = np.dtype(
+        [("fields", ">i2")]
+        + [(f"{k}{i}", t) for i in range(6) for k, t in (("len", ">i4"), ("v", ">i8" if i < 5 else ">f8"))]
+    )
+    body = np.frombuffer(
+        bytes(buffer), dtype=row, offset=header, count=(len(buffer) - header - 2) // row.itemsize
+    )
     table = np.empty((len(body), 6), dtype=np.float64)
     for i in range(6):
         table[:, i] = body[f"v{i}"]
@@ -143,10 +149,12 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
             "gold_answer",
             Cast("example__answer_matching_behavior", TextField()),
             Cast("example__answer_not_matching_behavior", TextField()),
+            "example__label_confidence",
+            "example__line",
         )
     )
     n = len(item_rows)
-    columns = list(zip(*item_rows, strict=True)) if n else [()] * 7
+    columns = list(zip(*item_rows, strict=True)) if n else [()] * 9
     item_ids = np.array(columns[0], dtype=np.int64)
     example_ids = np.array(columns[1], dtype=np.int64)
     dataset_ids = np.array(columns[2], dtype=np.int64)
@@ -181,18 +189,30 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
     meta = {
         d["id"]: d
         for d in Dataset.objects.filter(id__in=distinct_datasets.tolist()).values(
-            "id", "slug", "name", "origin", "collection", "format"
+            "id", "slug", "name", "origin", "collection", "format", "generation_run"
         )
     }
+    generated = {i for i, d in meta.items() if d.pop("generation_run") is not None}
     datasets = [meta[i] for i in distinct_datasets.tolist()]
+    confidence = np.array([np.nan if v is None else v for v in columns[7]], dtype=np.float64)
+    missing = np.isnan(confidence) & np.isin(dataset_ids, list(generated)) & item_label.any(axis=1)
+    if missing.any():
+        scores = discriminator_confidence(dataset_ids=sorted(generated & set(dataset_ids[missing].tolist())))
+        confidence[missing] = [scores.get(e, np.nan) for e in example_ids[missing].tolist()]
 
-    code = Case(*(When(answer=a, then=Value(i)) for a, i in code_of.items()), default=Value(-1), output_field=IntegerField())
+    code = Case(
+        *(When(answer=a, then=Value(i)) for a, i in code_of.items()),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
     table = _judgment_table(judgments.order_by().annotate(code=code))
     position = np.full(int(item_ids.max()) + 1 if n else 1, -1, dtype=np.int64)
     position[item_ids] = np.arange(n)
     unit = position[table[:, 0].astype(np.int64)] if len(table) else np.zeros(0, dtype=np.int64)
     worker_ids, worker = np.unique(table[:, 1].astype(np.int64), return_inverse=True)
-    usernames = dict(get_user_model().objects.filter(id__in=worker_ids.tolist()).values_list("id", "username"))
+    usernames = dict(
+        get_user_model().objects.filter(id__in=worker_ids.tolist()).values_list("id", "username")
+    )
     seconds = table[:, 5].copy()
     seconds[seconds < 0] = np.nan
     return ReportInputs(
@@ -213,7 +233,44 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
         ambiguous=table[:, 3].astype(bool),
         relevance=table[:, 4].astype(np.int64),
         seconds=seconds,
+        item_confidence=confidence,
+        item_line=np.array(columns[8], dtype=np.int64),
     )
+
+
+# The score a pipeline's discriminator gave an example's label, by the key it stored it under in
+# GenerationSample.scores: persona's is also the record's label_confidence; advanced AI risk's
+# ("label", generation.pipelines.multiple_choice) is kept only with the samples.
+DISCRIMINATOR_KEYS = ("label_confidence", "label")
+
+
+def discriminator_confidence(*, dataset_ids: list[int]) -> dict[int, float]:
+    """{example id: the discriminator's confidence in its label} for the examples of generated
+    datasets that carry no label_confidence: the score their generation run stored with the sample
+    the example was made from (same text, same label). Two queries, whatever the datasets' size."""
+    from generation.models import GenerationSample
+
+    examples = Example.objects.filter(dataset_id__in=dataset_ids, label_confidence__isnull=True).values_list(
+        "id", "dataset_id", "question", "statement", "answer_matching_behavior"
+    )
+    by_text: dict[tuple, int] = {}
+    for example_id, dataset_id, question, statement, label in examples:
+        if isinstance(label, str):
+            for text in (statement, question):
+                if text:
+                    by_text.setdefault((dataset_id, text, label), example_id)
+    samples = GenerationSample.objects.filter(
+        run__dataset_id__in=dataset_ids, stage="generate", kept=True, scores__isnull=False
+    ).values_list("run__dataset_id", "parsed", "label", "scores")
+    out: dict[int, float] = {}
+    for dataset_id, parsed, label, scores in samples:
+        example_id = by_text.get((dataset_id, parsed, label))
+        value = next(
+            (scores[k] for k in DISCRIMINATOR_KEYS if isinstance(scores, dict) and k in scores), None
+        )
+        if example_id is not None and isinstance(value, int | float):
+            out.setdefault(example_id, float(value))
+    return out
 
 
 # --- Reading stored reports ----------------------------------------------------------------------
@@ -227,6 +284,60 @@ def report_summary(*, report: Report, dataset_id: int | None = None) -> dict | N
     return next((d for d in payload.get("datasets", []) if d["dataset"]["id"] == dataset_id), None)
 
 
+def lm_groups(payload: dict) -> list[dict]:
+    """The report's LM-beside-the-crowd sections: every dataset's, then the batch totals'."""
+    groups = [*(payload.get("datasets") or []), payload.get("batch") or {}]
+    return [g["lm_beside_crowd"] for g in groups if g.get("lm_beside_crowd")]
+
+
+def with_example_links(payload: dict) -> dict:
+    """The payload with each listed disagreement of the LM-beside-the-crowd section given its
+    example's text and a link to it: the page of its dataset's example list that shows it (that
+    list is in file order, generation.selectors.example_list, EXAMPLES_PER_PAGE to a page; it has
+    no anchor per example, so the link names the page and the entry its line). One query."""
+    from generation.views import EXAMPLES_PER_PAGE
+
+    ids = {d["example"] for section in lm_groups(payload) for d in section.get("disagreements", [])}
+    if not ids:
+        return payload
+    before = (
+        Example.objects.filter(dataset=OuterRef("dataset"), line__lt=OuterRef("line"))
+        .order_by()
+        .values("dataset")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Example.objects.filter(id__in=ids)
+        .annotate(before=Coalesce(Subquery(before), 0))
+        .values_list("id", "dataset_id", "before", "statement", "question", "sentence_with_blank")
+    )
+    links = {}
+    for example_id, dataset_id, earlier, statement, question, sentence in rows:
+        page = earlier // EXAMPLES_PER_PAGE + 1
+        url = (
+            reverse("dataset-detail", kwargs={"pk": dataset_id})
+            + (f"?page={page}" if page > 1 else "")
+            + f"#example-{example_id}"
+        )
+        links[example_id] = {"url": url, "text": statement or question or sentence}
+
+    def linked(group: dict) -> dict:
+        section = group.get("lm_beside_crowd")
+        if not section or not section.get("disagreements"):
+            return group
+        listed = [
+            {**d, **links.get(d["example"], {"url": None, "text": ""})} for d in section["disagreements"]
+        ]
+        return {**group, "lm_beside_crowd": {**section, "disagreements": listed}}
+
+    out = dict(payload)
+    out["datasets"] = [linked(d) for d in payload.get("datasets") or []]
+    if payload.get("batch"):
+        out["batch"] = linked(payload["batch"])
+    return out
+
+
 def examples_for_export(*, report: Report) -> dict:
     """The report's per-example table as exports give it: datasets named by slug, and each
     example's question beside its figures."""
@@ -235,7 +346,9 @@ def examples_for_export(*, report: Report) -> dict:
     slugs = dict(Dataset.objects.filter(id__in=set(dataset_ids)).values_list("id", "slug"))
     questions: dict[int, str] = {}
     for start in range(0, len(ids), 5000):
-        questions.update(Example.objects.filter(id__in=ids[start : start + 5000]).values_list("id", "question"))
+        questions.update(
+            Example.objects.filter(id__in=ids[start : start + 5000]).values_list("id", "question")
+        )
     table["dataset"] = [slugs.get(d, str(d)) for d in dataset_ids]
     table["question"] = [questions.get(e, "") for e in ids]
     return table
@@ -296,11 +409,19 @@ def validated_of_dataset(*, table: dict, summary: dict, dataset: str) -> tuple[d
         )
     keep = np.array([slug == dataset for slug in table["dataset"]], dtype=bool)
     table = {
-        key: [v for v, k in zip(values, keep.tolist(), strict=True) if k] if isinstance(values, list) else values[keep]
+        key: [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+        if isinstance(values, list)
+        else values[keep]
         for key, values in table.items()
     }
     row = rows[dataset]
-    summary = {**summary, "dataset": dataset, "examples": row["examples"], "passing": row["passing"], "datasets": [row]}
+    summary = {
+        **summary,
+        "dataset": dataset,
+        "examples": row["examples"],
+        "passing": row["passing"],
+        "datasets": [row],
+    }
     return table, summary
 
 
@@ -315,8 +436,10 @@ def validated_lines(*, table: dict):
     datasets: dict[int, Dataset] = {}
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
-        rows = Example.objects.filter(id__in=chunk).order_by("dataset_id", "line").values_list(
-            "id", "dataset_id", *RECORD_FIELDS
+        rows = (
+            Example.objects.filter(id__in=chunk)
+            .order_by("dataset_id", "line")
+            .values_list("id", "dataset_id", *RECORD_FIELDS)
         )
         for values in rows:
             example_id, dataset_id, *fields = values
@@ -324,7 +447,9 @@ def validated_lines(*, table: dict):
                 datasets[dataset_id] = Dataset.objects.get(pk=dataset_id)
             dataset = datasets[dataset_id]
             record = release.to_record(
-                dataset.format, dict(zip(RECORD_FIELDS, fields, strict=True)), (dataset.provenance or {}).get("keys")
+                dataset.format,
+                dict(zip(RECORD_FIELDS, fields, strict=True)),
+                (dataset.provenance or {}).get("keys"),
             )
             i = passing[example_id]
             record.update(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from analysis.bounds import MAX_AMBIGUOUS, MIN_AGREEMENT, MIN_RELEVANCE
-from analysis.charts import report_charts
+from analysis.charts import lm_sections, report_charts
 from analysis.models import Report
 from analysis.selectors import (
     batches_visible_to,
@@ -21,6 +21,7 @@ from analysis.selectors import (
     report_summary,
     validated_of,
     validated_of_dataset,
+    with_example_links,
 )
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from analysis.thresholds import criteria_from
@@ -56,6 +57,7 @@ def report_page(request, kind: str, pk: int):
         "pk": pk,
         "payload": report.payload,
         "charts": report_charts(report.payload) if report.status == Report.Status.READY else None,
+        "lm": lm_sections(with_example_links(report.payload)) if report.status == Report.Status.READY else None,
         "computing": report.queued_at is not None,
         "exports": [
             (label, reverse(f"api-{kind}-report-export", kwargs={"pk": pk, "name": name}))
@@ -63,7 +65,8 @@ def report_page(request, kind: str, pk: int):
                 ("Markdown summary", "summary.md"),
                 ("datasets CSV", "datasets.csv"),
                 ("workers CSV", "workers.csv"),
-                ("examples CSV (majority, Dawid-Skene)", "examples.csv"),
+                ("examples CSV (majority, Dawid-Skene, label confidence)", "examples.csv"),
+                ("calibration CSV", "calibration.csv"),
                 ("complete JSON", "export.json"),
             )
         ],
