@@ -195,3 +195,24 @@ def test_the_pages_open_work_leaves_out_nothing_for_others_when_a_worker_is_stop
     expected = engine._candidates(d, crowd["batch"].pk, gold=False).first()
     claimed = services.assignment_claim_next(worker=d, batch=crowd["batch"])
     assert claimed.item_id == expected.pk
+
+
+def test_set_aside_judgments_are_counted_apart_on_progress_pages_exports_and_the_report_page(
+    crowd, api, client, researcher
+):
+    from analysis.exports import summary_markdown
+    from tests.conftest import PASSWORD
+
+    batch, s = crowd["batch"], crowd["s"]
+    progress = api(researcher).get(f"/api/v1/batches/{batch.pk}/progress").json()
+    assert progress["judgments_set_aside"] == 6
+    assert progress["judgments"] == Judgment.objects.filter(batch=batch, set_aside=False).count()
+    table = {w["worker"]: w for w in api(researcher).get(f"/api/v1/batches/{batch.pk}/workers").json()}
+    assert table[s.username]["set_aside"] == 6 and table[s.username]["judgments"] == 0
+    export = api(researcher).get(f"/api/v1/batches/{batch.pk}/judgments?format=jsonl").getvalue().decode()
+    assert s.username not in export and export.count("\n") == progress["judgments"]
+    report = report_compute(report=report_of(batch=batch))
+    assert "6 judgments that quality control set aside" in summary_markdown(report.payload, title="t")
+    client.login(username=researcher.username, password=PASSWORD)
+    page = client.get(f"/reports/batches/{batch.pk}/").content.decode()
+    assert 'id="set-aside-count">6<' in page
