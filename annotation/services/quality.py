@@ -361,7 +361,7 @@ def worker_stop(
             raise ApplicationError("set_aside: expected true or false", {"field": "set_aside"})
     reason = _reason(reason) or "stopped by the researcher"
     try:
-        return _worker_stop(batch, worker_id, reason, rule, actor, set_aside)
+        stop = _worker_stop(batch, worker_id, reason, rule, actor, set_aside)
     except IntegrityError:  # a concurrent evaluation stopped them first (one open stop per pair)
         existing = WorkerStop.objects.filter(batch=batch, worker_id=worker_id, lifted_at__isnull=True).first()
         if existing is None:
@@ -369,6 +369,32 @@ def worker_stop(
         if actor is not None:
             raise Conflict("This worker is already stopped in this batch.") from None
         return existing
+    _stragglers_release(batch, worker_id)
+    return stop
+
+
+def _stragglers_release(batch: Batch, worker_id: int) -> int:
+    """After the stop committed: release a lease that a claim of theirs, whose read ran before the
+    stop was visible (PostgreSQL, read committed), took while the stop ran. Claims that start later
+    see the stop and take nothing; the engine neither shows such a lease to them nor accepts its
+    submit, so this only gives its slot back before it expires."""
+    with transaction.atomic(durable=True):
+        leases = list(
+            Assignment.objects.filter(batch=batch, worker_id=worker_id, status=LIVE)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "item_id")
+        )
+        if leases:
+            item_ids = sorted({item_id for _, item_id in leases})
+            list(
+                Item.objects.filter(pk__in=item_ids)
+                .order_by("pk")
+                .select_for_update()
+                .values_list("pk", flat=True)
+            )
+            _release_leases(leases)
+    return len(leases)
 
 
 def _worker_stop(batch, worker_id, reason, rule, actor, set_aside) -> WorkerStop:
