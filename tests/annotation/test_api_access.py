@@ -194,6 +194,9 @@ NOT_FOR_WORKERS = [
     "/reports/datasets/{dataset}/", "/reports/datasets/{dataset}/refresh", "/batches/", "/batches/new",
     "/reports/origins/", "/api/v1/batches/{batch}/validated.meta.json", "/api/v1/datasets/{dataset}/validated.meta.json",
     "/batches/{batch}/", "/batches/{batch}/pause", "/workers/new", "/workers/", "/workers/1/deactivate", "/batches/{batch}/preview",
+    "/api/v1/batches/{batch}/quality/", "/api/v1/batches/{batch}/quality/rules", "/api/v1/batches/{batch}/quality/stops",
+    "/api/v1/batches/{batch}/quality/log", "/api/v1/batches/{batch}/quality/reinstate",
+    "/batches/{batch}/quality/rules", "/batches/{batch}/quality/reinstate",
 ]  # fmt: skip
 # Reached by anyone, or elsewhere tested: the entry and invite links (tests/annotation/test_onboarding.py),
 # sign-in, the schema and its viewers, the health check, the worker API (driven below).
