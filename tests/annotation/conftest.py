@@ -37,12 +37,13 @@ def judge_as(worker, batch, honest=True):
 
 
 @pytest.fixture
-def crowd(researcher, django_capture_on_commit_callbacks):
+def crowd(researcher, django_capture_on_commit_callbacks, eager_celery):
     """k = 3 over 12 items: a, b and c judge items 1-3 (c errs on item 3: the rest of the crowd
     agrees with the others 6 times of 7); the spammer s contradicts the label on items 4-9 and holds
     a lease on item 10; then a judges 4-9 and b judges 4-8, each submit followed, after its commit
     as in the embedded default, by the rules' evaluation. b's fifth judgment gives s five items
-    where two others agree, s with none of them: p = (1/7)^5 < 0.01 stops s."""
+    where two others agree, s with none of them: p = (1/7)^5 < 0.01 stops s. Tasks run in-process
+    (eager_celery) also where CI points CELERY_BROKER_URL at Redis."""
     batch = running_batch(researcher, [persona_dataset(rows=12)], overlap=3, sample_size=None)
     a, b, c, d, s = workers(5)
     quality_rules_set(batch=batch, user=researcher, **RULES)
