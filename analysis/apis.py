@@ -27,6 +27,7 @@ from analysis.selectors import (
 from analysis.services import broker_runs_tasks, report_keep_fresh, report_refresh
 from analysis.thresholds import criteria_from
 from analysis.validation import DESCRIPTIONS
+from annotation.models import Batch
 from qa.bounds import ID
 from qa.errors import ApplicationError
 from qa.roles import IsResearcher
@@ -187,6 +188,15 @@ class DawidSkeneSerializer(serializers.Serializer):
     log_likelihood = serializers.FloatField(allow_null=True, required=False)
 
 
+class CostSerializer(serializers.Serializer):
+    overlap_policy = serializers.ChoiceField(choices=Batch.OverlapPolicy.choices)
+    k_min = serializers.IntegerField()
+    k_max = serializers.IntegerField(help_text="k under fixed overlap.")
+    judgments_used = serializers.IntegerField(help_text="Judgments on the batch's non-gold items.")
+    fixed_k_judgments = serializers.IntegerField(help_text="Non-gold items times k_max.")
+    saved_share = serializers.FloatField(allow_null=True, help_text="1 - judgments_used / fixed_k_judgments.")
+
+
 class ReportOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Report.Status.choices)
     stale = serializers.BooleanField(help_text="Judgments changed since computed_at.")
@@ -202,6 +212,7 @@ class ReportOutputSerializer(serializers.Serializer):
     datasets = DatasetFiguresSerializer(many=True, required=False)
     workers = WorkerRowSerializer(many=True, required=False)
     dawid_skene = DawidSkeneSerializer(required=False, help_text="How the Dawid-Skene estimates were reached.")
+    cost = CostSerializer(required=False, help_text="A batch's report: judgments used against fixed k = k_max.")
 
 
 def report_response_data(report: Report) -> dict:

@@ -36,6 +36,7 @@ class ReportInputs:
     ambiguous: np.ndarray  # (J,) bool
     relevance: np.ndarray  # (J,) 1..5
     seconds: np.ndarray  # (J,) float, NaN where unknown
+    # A batch's overlap policy ({"overlap_policy", "k_min", "k_max"}); empty for a dataset's report.
     extra: dict = field(default_factory=dict)
     # (N,) bool: the item needs no more judgments. None: complete at exactly k judgments (fixed
     # overlap); a policy that stops early (adaptive overlap) passes its own.
@@ -72,7 +73,9 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
 
     # Judgments ordered by item, so each dataset's judgments are one slice.
     order = np.argsort(units, kind="stable")
-    units, codes, agrees, ambiguous, relevance = (a[order] for a in (units, codes, agrees, ambiguous, relevance))
+    units, codes, agrees, ambiguous, relevance = (
+        a[order] for a in (units, codes, agrees, ambiguous, relevance)
+    )
     starts = np.searchsorted(kept_dataset, np.arange(len(x.datasets)), side="left")
     ends = np.searchsorted(kept_dataset, np.arange(len(x.datasets)), side="right")
     kept_choices = x.item_choices[keep_item]
@@ -149,7 +152,9 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         row["username"] = meta["username"]
         if seen[w]:
             # P(answer = true class), weighted by the estimated class priors.
-            row["dawid_skene_accuracy"] = _round(float((ds["priors"] * np.diagonal(ds["confusion"][w])).sum()), 4)
+            row["dawid_skene_accuracy"] = _round(
+                float((ds["priors"] * np.diagonal(ds["confusion"][w])).sum()), 4
+            )
             if n_codes <= 8:
                 row["dawid_skene_confusion"] = np.round(ds["confusion"][w], 4).tolist()
     payload = {
@@ -157,6 +162,7 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
         "datasets": datasets,
         "workers": rows,
         "overlap": x.k,
+        **({"cost": judgment_cost(x, n_items=n_kept, n_judgments=len(units))} if x.extra else {}),
         "answers": x.answers,
         "dawid_skene": {
             "iterations": ds["iterations"],
@@ -168,12 +174,18 @@ def build_report(inputs: ReportInputs, *, n_boot: int = N_BOOT, seed: int = 0) -
     return payload, examples
 
 
-def lm_sections(x: ReportInputs, examples: dict, keep_item, kept_labelled, starts, ends) -> tuple[dict, list[dict]]:
+def lm_sections(
+    x: ReportInputs, examples: dict, keep_item, kept_labelled, starts, ends
+) -> tuple[dict, list[dict]]:
     """The LM-beside-the-crowd section (analysis.calibration) over every non-gold item and per
     dataset, from the per-example table's votes."""
     n_items = len(x.item_ids)
-    confidence = np.full(n_items, np.nan) if x.item_confidence is None else np.asarray(x.item_confidence, dtype=float)
-    line = np.zeros(n_items, dtype=np.int64) if x.item_line is None else np.asarray(x.item_line, dtype=np.int64)
+    confidence = (
+        np.full(n_items, np.nan) if x.item_confidence is None else np.asarray(x.item_confidence, dtype=float)
+    )
+    line = (
+        np.zeros(n_items, dtype=np.int64) if x.item_line is None else np.asarray(x.item_line, dtype=np.int64)
+    )
     # The model's label as the crowd would type it (the first, for the few items labelled with a list).
     label_code = np.where(x.item_label.any(axis=1), x.item_label.argmax(axis=1), len(x.answers))
     answer = np.array(x.answers + [None], dtype=object)
@@ -201,7 +213,23 @@ def lm_sections(x: ReportInputs, examples: dict, keep_item, kept_labelled, start
             **{k: v[a:b] for k, v in kept.items()}, rows={k: v[a:b] for k, v in rows.items()}
         )
 
-    return section(0, int(keep_item.sum())), [section(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+    return section(0, int(keep_item.sum())), [
+        section(int(a), int(b)) for a, b in zip(starts, ends, strict=True)
+    ]
+
+
+def judgment_cost(x: ReportInputs, *, n_items: int, n_judgments: int) -> dict:
+    """Judgments used on the (non-gold) items against what k = k_max for each would cost: what
+    adaptive overlap saved (nothing under fixed k, where k_max is k)."""
+    fixed = n_items * x.k
+    return {
+        "overlap_policy": x.extra["overlap_policy"],
+        "k_min": x.extra["k_min"] if x.extra["overlap_policy"] == "adaptive" else x.k,
+        "k_max": x.k,
+        "judgments_used": n_judgments,
+        "fixed_k_judgments": fixed,
+        "saved_share": _round(1 - n_judgments / fixed, 4) if fixed else None,
+    }
 
 
 def per_example(
@@ -226,10 +254,16 @@ def per_example(
     )  # fmt: skip
     ds_label = ds["labels"]
     ds_probability = ds["posteriors"][np.arange(n_kept), np.maximum(ds_label, 0)]
-    ds_agrees = np.where(ds_label >= 0, x.item_label[keep_item][np.arange(n_kept), np.maximum(ds_label, 0)], False)
+    ds_agrees = np.where(
+        ds_label >= 0, x.item_label[keep_item][np.arange(n_kept), np.maximum(ds_label, 0)], False
+    )
     answer = np.array(x.answers + [None], dtype=object)
     dataset_ids = np.array([d["id"] for d in x.datasets])
-    confidence = np.full(n_kept, np.nan) if x.item_confidence is None else np.asarray(x.item_confidence, float)[keep_item]
+    confidence = (
+        np.full(n_kept, np.nan)
+        if x.item_confidence is None
+        else np.asarray(x.item_confidence, float)[keep_item]
+    )
     table = {
         "item": x.item_ids[keep_item].tolist(),
         "example": x.example_ids[keep_item].tolist(),

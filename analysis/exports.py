@@ -154,10 +154,20 @@ def examples_csv_lines(examples: dict):
 def summary_markdown(payload: dict, *, title: str) -> str:
     """A table shaped like the paper's crowd-validation figures (Perez et al. 2022, §3.3, §4.1, §5.3)."""
     k = payload.get("overlap", 3)
+    cost = payload.get("cost") or {}
+    if cost.get("overlap_policy") == "adaptive":
+        saved = cost["saved_share"]
+        workers = (
+            f"{cost['k_min']} agreeing workers per example, up to {k} while they disagree "
+            f"({cost['judgments_used']} judgments against {cost['fixed_k_judgments']} at a fixed k = {k}"
+            + (f", {100 * saved:.0f}% saved)" if saved is not None else ")")
+        )
+    else:
+        workers = f"{k} workers per example"
     lines = [
         f"## {title}",
         "",
-        f"Crowd validation: {k} workers per example, blind to the dataset's label. "
+        f"Crowd validation: {workers}, blind to the dataset's label. "
         "Intervals are 95%: Wilson for shares, a bootstrap over examples for kappa and alpha. "
         "The majority share is over complete examples with a majority; an even split on the label "
         "is counted under 'No majority'. Fleiss's κ takes every example with two or more judgments "

@@ -9,7 +9,19 @@ import json
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
@@ -135,7 +147,9 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
     items, judgments = _subject_rows(batch=batch, dataset=dataset, reader=reader)
     if batch is not None:
         k = batch.overlap
+        policy = {"overlap_policy": batch.overlap_policy, "k_min": batch.k_min, "k_max": batch.k_max}
     else:
+        policy = {}
         overlaps = list(items.values_list("batch__overlap", flat=True).distinct())
         k = max(overlaps, key=lambda o: (items.filter(batch__overlap=o).count(), o)) if overlaps else 3
 
@@ -151,14 +165,18 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
             Cast("example__answer_not_matching_behavior", TextField()),
             "example__label_confidence",
             "example__line",
+            # Complete as the engine decided it: k judgments, or fewer that agreed (adaptive
+            # overlap). Gold items never complete (validation counts them complete at k).
+            ExpressionWrapper(Q(completed_at__isnull=False), output_field=BooleanField()),
         )
     )
     n = len(item_rows)
-    columns = list(zip(*item_rows, strict=True)) if n else [()] * 9
+    columns = list(zip(*item_rows, strict=True)) if n else [()] * 10
     item_ids = np.array(columns[0], dtype=np.int64)
     example_ids = np.array(columns[1], dtype=np.int64)
     dataset_ids = np.array(columns[2], dtype=np.int64)
     item_gold = np.array(columns[3], dtype=bool)
+    item_complete = np.array(columns[9], dtype=bool)
     gold_answers = np.array(columns[4], dtype=object)
     label_texts, label_index = np.unique(np.array(columns[5], dtype=object).astype(str), return_inverse=True)
     other_texts, other_index = np.unique(np.array(columns[6], dtype=object).astype(str), return_inverse=True)
@@ -235,6 +253,8 @@ def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None,
         seconds=seconds,
         item_confidence=confidence,
         item_line=np.array(columns[8], dtype=np.int64),
+        item_complete=item_complete,
+        extra=policy,
     )
 
 
@@ -368,7 +388,8 @@ def validated_of(*, report: Report, criteria: Criteria, dataset: str | None = No
     flagged_ids = {w["worker"] for w in (report.payload or {}).get("workers", []) if w.get("flags")}
     flagged = np.array([w["id"] in flagged_ids for w in x.workers], dtype=bool)
     table = validated_examples(
-        k=x.k, example_ids=x.example_ids, item_gold=x.item_gold, item_label=x.item_label, unit=x.unit,
+        k=x.k, item_complete=x.item_complete, example_ids=x.example_ids, item_gold=x.item_gold,
+        item_label=x.item_label, unit=x.unit,
         worker=x.worker, code=x.code, ambiguous=x.ambiguous, relevance=x.relevance, flagged_workers=flagged,
         criteria=criteria,
     )  # fmt: skip

@@ -53,9 +53,11 @@ def validated_examples(
     relevance: np.ndarray,
     flagged_workers: np.ndarray,
     criteria: Criteria,
+    item_complete: np.ndarray | None = None,
 ) -> dict:
     """Per example (sorted by id) that has judgments that count: its figures and whether it passes.
-    `flagged_workers` is a bool per worker index."""
+    `flagged_workers` is a bool per worker index. `item_complete` (bool per item): whether the item
+    needs no more judgments; None: complete at k judgments (fixed overlap)."""
     n_items = len(example_ids)
     counts = np.ones(len(unit), dtype=bool)
     if criteria.exclude_flagged and len(flagged_workers):
@@ -66,8 +68,12 @@ def validated_examples(
     agrees = np.zeros(len(u), dtype=bool)
     known = c >= 0
     agrees[known] = item_label[u[known], c[known]]
-    # Complete: the item got its k judgments, whether or not each of them counts here.
+    # Complete: the item got its k judgments (or, adaptive, fewer that agreed), whether or not each
+    # of them counts here.
     item_n = np.bincount(unit, minlength=n_items)
+    item_done = item_n >= k
+    if item_complete is not None:  # gold items have no completion of their own: k judgments
+        item_done = np.where(item_gold, item_done, np.asarray(item_complete, dtype=bool))
     item_used = (np.bincount(u, minlength=n_items) > 0) & (criteria.include_gold | ~item_gold)
     examples, example_of_item = np.unique(example_ids, return_inverse=True)
     e = example_of_item[u]
@@ -77,7 +83,7 @@ def validated_examples(
     ambiguous_votes = np.bincount(e, weights=ambiguous[counts], minlength=n_ex)
     relevance_sum = np.bincount(e, weights=relevance[counts], minlength=n_ex)
     incomplete_items = np.bincount(
-        example_of_item, weights=(item_used & (item_n < k)).astype(float), minlength=n_ex
+        example_of_item, weights=(item_used & ~item_done).astype(float), minlength=n_ex
     )
     has = n > 0
     with np.errstate(invalid="ignore", divide="ignore"):

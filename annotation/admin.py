@@ -5,7 +5,7 @@ from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, Wor
 
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "status", "overlap", "sample_size", "created_at"]
+    list_display = ["name", "owner", "status", "overlap_policy", "overlap", "sample_size", "created_at"]
     list_filter = ["status"]
     search_fields = ["name"]
     filter_horizontal = ["datasets"]
@@ -13,7 +13,16 @@ class BatchAdmin(admin.ModelAdmin):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["pk", "batch", "example", "is_gold", "judgment_count", "lease_count", "completed_at"]
+    list_display = [
+        "pk",
+        "batch",
+        "example",
+        "is_gold",
+        "judgment_count",
+        "target",
+        "lease_count",
+        "completed_at",
+    ]
     list_filter = ["is_gold"]
     raw_id_fields = ["batch", "example"]
 

@@ -42,7 +42,8 @@ class BatchOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Batch
         fields = [
-            "id", "name", "status", "owner", "datasets", "sample_size", "overlap", "lease_seconds",
+            "id", "name", "status", "owner", "datasets", "sample_size", "overlap", "overlap_policy", "k_min",
+            "k_max", "adapt_on_ambiguity", "lease_seconds",
             "instructions", "gold_rate", "seed", "quota_per_worker", "completion_code", "completion_url",
             "completion_mode", "entry_path", "created_at", "launched_at", "completed_at",
         ]  # fmt: skip
@@ -58,7 +59,17 @@ class BatchListCreateApi(APIView):
         name = serializers.CharField(max_length=200)
         datasets = serializers.ListField(child=ID.drf(), min_length=1, max_length=bounds.DATASETS_PER_BATCH)
         sample_size = bounds.SAMPLE_SIZE.drf(allow_null=True, required=False, default=100)
-        overlap = bounds.OVERLAP.drf(default=3)
+        overlap = bounds.OVERLAP.drf(default=3, help_text="Judgments per item (fixed k).")
+        overlap_policy = serializers.ChoiceField(
+            choices=Batch.OverlapPolicy.choices, default=Batch.OverlapPolicy.FIXED,
+            help_text="fixed: overlap judgments per item; adaptive: k_min, up to k_max while they disagree.",
+        )  # fmt: skip
+        k_min = bounds.K_MIN.drf(default=2, help_text="Adaptive: agreeing answers that complete an item.")
+        k_max = bounds.K_MAX.drf(default=3, help_text="Adaptive: the most judgments an item gets.")
+        adapt_on_ambiguity = serializers.BooleanField(
+            default=False, help_text="Adaptive: also ask again while the 'ambiguous' votes split."
+        )
+        # k_min <= k_max is checked by batch_create, the one rule for the API and the form.
         lease_seconds = bounds.LEASE_SECONDS.drf(default=900)
         instructions = serializers.CharField(allow_blank=True, required=False, default="")
         gold_rate = bounds.GOLD_RATE.drf(default=0.0)
@@ -140,7 +151,15 @@ class ProgressSerializer(serializers.Serializer):
     items_complete = serializers.IntegerField()
     judgments = serializers.IntegerField(help_text="Judgments that count (not set aside).")
     judgments_set_aside = serializers.IntegerField(help_text="Judgments quality control set aside.")
-    judgments_needed = serializers.IntegerField()
+    overlap_policy = serializers.ChoiceField(choices=Batch.OverlapPolicy.choices)
+    judgments_needed = serializers.IntegerField(
+        help_text="Judgments the open items still need, at least (adaptive: a disagreement adds one)."
+    )
+    fixed_k_judgments = serializers.IntegerField(help_text="What k_max judgments for every item would cost.")
+    judgments_saved_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Adaptive: the share of k_max judgments per complete item that were not needed.",
+    )
     live_leases = serializers.IntegerField()
     active_workers = serializers.IntegerField()
     median_seconds = serializers.FloatField(allow_null=True)

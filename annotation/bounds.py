@@ -5,6 +5,10 @@ from qa.bounds import INT_MAX, Bound
 
 SAMPLE_SIZE = Bound(1, 1_000_000)  # examples drawn per dataset (PositiveIntegerField)
 OVERLAP = Bound(1, 50)  # judgments per item, k (PositiveSmallIntegerField; item counters are small ints too)
+# Adaptive overlap: an item gets k_min judgments, more (up to k_max) only while they disagree. Past 7
+# a disagreement is the item's, not the crowd's: more judgments buy nothing but cost.
+K_MIN = Bound(1, 7)
+K_MAX = Bound(1, 7)
 LEASE_SECONDS = Bound(1, 7 * 24 * 3600)  # a week: longer is a forgotten lease, not a slow worker
 LEASE_MINUTES = Bound(0.1, LEASE_SECONDS.high // 60, integer=False)  # the batch form's unit
 GOLD_RATE = Bound(0.0, 1.0, integer=False)

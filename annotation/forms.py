@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Count
 
 from annotation import bounds, completion
+from annotation.models import Batch
 from generation import release
 from generation.models import Dataset, Example
 
@@ -25,7 +26,25 @@ class BatchForm(forms.Form):
     sample_size = bounds.SAMPLE_SIZE.form(
         required=False, initial=100, help_text="Examples per dataset, stratified by label; empty for all."
     )
-    overlap = bounds.OVERLAP.form(initial=3, help_text="Workers per example (k).")
+    overlap_policy = forms.ChoiceField(
+        label="Overlap", choices=Batch.OverlapPolicy.choices, initial=Batch.OverlapPolicy.FIXED, required=False,
+        help_text="Fixed: k workers per example. Adaptive: k min, and more (up to k max) only while "
+        "their answers disagree.",
+    )  # fmt: skip
+    overlap = bounds.OVERLAP.form(initial=3, label="k", help_text="Workers per example (fixed k).")
+    k_min = bounds.K_MIN.form(
+        initial=2,
+        required=False,
+        label="k min",
+        help_text="Adaptive: agreeing answers that complete an example.",
+    )
+    k_max = bounds.K_MAX.form(
+        initial=3, required=False, label="k max", help_text="Adaptive: the most workers per example."
+    )
+    adapt_on_ambiguity = forms.BooleanField(
+        required=False, label="Also while 'ambiguous' splits",
+        help_text="Adaptive: ask again while the workers' 'ambiguous' votes split too.",
+    )  # fmt: skip
     lease_minutes = bounds.LEASE_MINUTES.form(initial=15, help_text="How long a worker holds an item.")
     instructions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Markdown."

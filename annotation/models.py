@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from annotation.bounds import OVERLAP
+from annotation.bounds import K_MAX, K_MIN, OVERLAP
 
 
 def _token() -> str:
@@ -31,6 +31,10 @@ class Batch(models.Model):
         COMPLETED = "completed"
         CANCELLED = "cancelled"
 
+    class OverlapPolicy(models.TextChoices):
+        FIXED = "fixed", "fixed k"
+        ADAPTIVE = "adaptive", "adaptive"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
@@ -40,6 +44,17 @@ class Batch(models.Model):
     )
     overlap = models.PositiveSmallIntegerField(
         default=3, validators=OVERLAP.validators(), help_text="Judgments per item (k)."
+    )
+    # "fixed": every item gets `overlap` judgments. "adaptive": k_min, and more (up to k_max) only
+    # while they disagree (annotation.services.engine.item_target); overlap then holds k_max, so
+    # code that reads overlap as the most judgments an item can get stays right.
+    overlap_policy = models.CharField(
+        max_length=16, choices=OverlapPolicy.choices, default=OverlapPolicy.FIXED
+    )
+    k_min = models.PositiveSmallIntegerField(default=2, validators=K_MIN.validators())
+    k_max = models.PositiveSmallIntegerField(default=3, validators=K_MAX.validators())
+    adapt_on_ambiguity = models.BooleanField(
+        default=False, help_text="Adaptive: also ask again while the 'ambiguous' votes split."
     )
     lease_seconds = models.PositiveIntegerField(default=900, validators=[MinValueValidator(1)])
     instructions = models.TextField(blank=True, help_text="Markdown, shown to workers.")
@@ -85,6 +100,9 @@ class Item(models.Model):
     gold_answer = models.CharField(max_length=200, blank=True)
     judgment_count = models.PositiveSmallIntegerField(default=0)
     lease_count = models.PositiveSmallIntegerField(default=0, help_text="Live leases counted against k.")
+    # Valid judgments this item needs now: the batch's k for its whole life (fixed), or recomputed
+    # from its answers after each judgment (adaptive; engine.item_target). Set at launch.
+    target = models.PositiveSmallIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerProfile
@@ -152,10 +152,18 @@ def _median(values) -> float | None:
 
 def batch_progress(*, batch: Batch) -> dict:
     now = timezone.now()
+    adaptive = batch.overlap_policy == Batch.OverlapPolicy.ADAPTIVE
+    done = Q(completed_at__isnull=False)
     items = Item.objects.filter(batch=batch, is_gold=False).aggregate(
         total=Count("pk"),
-        complete=Count("pk", filter=Q(judgment_count__gte=batch.overlap)),
+        complete=Count("pk", filter=done),
         judged=Sum("judgment_count"),
+        judged_complete=Sum("judgment_count", filter=done),
+        # Open items still lack target - judgment_count judgments each, at least (adaptive: a
+        # disagreement raises the target later).
+        lacking=Sum(F("target") - F("judgment_count"), filter=Q(completed_at__isnull=True)),
+        raised=Count("pk", filter=done & Q(judgment_count__gt=batch.k_min)),
+        at_k_min=Count("pk", filter=Q(completed_at__isnull=True, target__lte=batch.k_min)),
     )
     total = items["total"] or 0
     planned = total
@@ -177,23 +185,41 @@ def batch_progress(*, batch: Batch) -> dict:
         .values_list("seconds", flat=True)[:500]
     )
     median_seconds = _median(seconds)
-    needed = max(0, planned * batch.overlap - (items["judged"] or 0))
+    if batch.status == Batch.Status.DRAFT:
+        needed = planned * (batch.k_min if adaptive else batch.overlap)
+    else:
+        needed = max(0, items["lacking"] or 0)
+    # The ETA expects raises at the rate seen so far: each open item not yet raised is raised with
+    # the share of complete items that were, costing up to k_max - k_min more. Before any item
+    # completes it counts none (judgments_needed, "at least", is then the whole estimate).
+    expected = needed
+    complete = items["complete"] or 0
+    if adaptive and complete:
+        expected += items["at_k_min"] * (items["raised"] / complete) * (batch.k_max - batch.k_min)
     rate = recent_rate(batch=batch, now=now)
-    eta = needed / rate if rate and batch.status == Batch.Status.RUNNING else None
+    eta = expected / rate if rate and batch.status == Batch.Status.RUNNING else None
     eligible = _eligible_workers(batch)
+    # Adaptive overlap's saving: judgments on the complete items against k_max for each of them.
+    fixed_cost = complete * batch.overlap
     return {
         "status": batch.status,
+        "overlap_policy": batch.overlap_policy,
         "items_total": planned,
-        "items_complete": items["complete"] or 0,
+        "items_complete": complete,
         "judgments": judgments,
         "judgments_set_aside": counts["set_aside"],
         "judgments_needed": needed,
+        "fixed_k_judgments": planned * batch.overlap,
+        "judgments_saved_share": (
+            1 - (items["judged_complete"] or 0) / fixed_cost if adaptive and fixed_cost else None
+        ),
         "live_leases": live_leases,
         "active_workers": active_workers,
         "median_seconds": median_seconds,
         "eta_seconds": eta,
         "eligible_workers": eligible,
-        # k distinct workers per item: fewer possible workers than k means items can never complete.
+        # k distinct workers per item (k_max: the most an adaptive item may need): fewer possible
+        # workers than that means items can never complete.
         "at_risk": eligible is not None and eligible < batch.overlap,
     }
 

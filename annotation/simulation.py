@@ -111,9 +111,12 @@ def _items(batch: Batch, truth: dict[int, str], seed: int) -> tuple[dict[int, cr
 
 
 def slots_open(*, batch: Batch) -> int:
-    """Judgments the batch still needs (its non-gold items' missing ones): a progress bar's total."""
-    counts = Item.objects.filter(batch=batch, is_gold=False).values_list("judgment_count", flat=True)
-    return sum(max(0, batch.overlap - c) for c in counts)
+    """Judgments the batch still needs (its open non-gold items' missing ones, at least: under
+    adaptive overlap a disagreement raises an item's target): a progress bar's total."""
+    rows = Item.objects.filter(batch=batch, is_gold=False, completed_at__isnull=True).values_list(
+        "judgment_count", "target"
+    )
+    return sum(max(0, target - count) for count, target in rows)
 
 
 def crowd_simulate(

@@ -110,8 +110,9 @@ def candidate(gold: bool, batch_filter: bool) -> str:
         where.append("b.quota_per_worker IS NULL")
     where.append(ENTITLED)
     if not gold:
-        # completed_at is set exactly when judgment_count reaches k: it lets item_open_queue serve this.
-        where.append("i.completed_at IS NULL AND i.judgment_count < b.overlap - i.lease_count")
+        # completed_at is set exactly when judgment_count reaches the item's target (k, or under
+        # adaptive overlap what its answers so far still need): it lets item_open_queue serve this.
+        where.append("i.completed_at IS NULL AND i.judgment_count < i.target - i.lease_count")
     where.append(
         f"NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} m WHERE m.item_id = i.id AND m.worker_id = %s AND m.status <> '{EXPIRED}')"
     )
@@ -157,7 +158,8 @@ SUBMIT_LEASES_LOCK = (
 # entitlement.
 SUBMIT_LOCK = (
     "SELECT a.status, a.item_id, a.batch_id, a.claimed_at, a.expires_at, "
-    "b.status, b.overlap, b.lease_seconds, i.is_gold, i.judgment_count, i.lease_count, "
+    "b.status, b.overlap, b.lease_seconds, i.is_gold, i.judgment_count, i.lease_count, i.target, "
+    "b.overlap_policy, b.k_min, b.adapt_on_ambiguity, "
     "e.question, e.pronoun_options, d.format "
     f"FROM {ASSIGNMENT} a JOIN {BATCH} b ON b.id = a.batch_id JOIN {ITEM} i ON i.id = a.item_id "
     f"JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id "
@@ -177,16 +179,23 @@ ASSIGNMENTS_AFTER_SUBMIT = (
     "expires_at = CASE WHEN id = %s THEN expires_at ELSE %s END "
     f"WHERE id = %s OR (worker_id = %s AND batch_id = %s AND status = '{ACTIVE}')"
 )
-ITEM_COUNTERS = f"UPDATE {ITEM} SET judgment_count = %s, lease_count = %s, completed_at = %s WHERE id = %s"
+ITEM_COUNTERS = (
+    f"UPDATE {ITEM} SET judgment_count = %s, lease_count = %s, target = %s, completed_at = %s WHERE id = %s"
+)
+# Adaptive overlap: the item's valid answers (engine.judgments_valid is the same rule in the ORM) (and ambiguity votes), read under the item's lock
+# (SUBMIT_LOCK) so that its new target follows from every judgment before this one. Params: item.
+ITEM_ANSWERS = f"SELECT answer, ambiguous FROM {JUDGMENT} WHERE item_id = %s"
 
 # Completions take the batch lock in turn, so that the last of two racing completions sees the
 # other (the next statement reads after the lock, with a fresh snapshot). NO KEY UPDATE: a plain
 # FOR UPDATE would also conflict with the KEY SHARE lock that every claim's and submit's INSERT
 # takes on the batch row (foreign keys), serialising the whole batch behind one commit.
 BATCH_LOCK = f"SELECT status FROM {BATCH} WHERE id = %s" + lock("FOR NO KEY UPDATE")
+# Every non-gold item complete: the partial index item_open_queue holds exactly the open ones.
+# Params: now, batch, batch.
 BATCH_COMPLETE = (
     f"UPDATE {BATCH} SET status = '{COMPLETED}', completed_at = %s WHERE id = %s AND status = '{RUNNING}' "
-    f"AND NOT EXISTS (SELECT 1 FROM {ITEM} o WHERE o.batch_id = %s AND NOT o.is_gold AND o.judgment_count < %s)"
+    f"AND NOT EXISTS (SELECT 1 FROM {ITEM} o WHERE o.batch_id = %s AND NOT o.is_gold AND o.completed_at IS NULL)"
 )
 
 # --- submit and claim in one request ("next": true) -----------------------------------------------

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0005_judgment_next_assignment'),
+        ('annotation', '0006_adaptive_overlap'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

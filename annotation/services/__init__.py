@@ -1,7 +1,8 @@
 """Writes of the annotation app, one module per concern:
 
 - batches: create, launch, pause, resume, cancel;
-- engine: the assignment engine (claim, submit, skip, expire) and the item a worker sees;
+- engine: the assignment engine (claim, submit, skip, expire, how many judgments an item needs)
+  and the item a worker sees;
 - workers: worker accounts (bulk, platform entry, invites) and the workers page's writes;
 - quality: automatic quality control (rules, stop, set aside, reinstate).
 
@@ -21,6 +22,8 @@ from annotation.services.engine import (
     assignment_claim_next,
     assignment_skip,
     item_payload,
+    item_target,
+    items_settle,
     judgment_submit,
     judgment_submit_and_claim,
     leases_expire,
@@ -52,6 +55,8 @@ __all__ = [
     "batch_pause",
     "batch_resume",
     "item_payload",
+    "item_target",
+    "items_settle",
     "judgment_submit",
     "judgment_submit_and_claim",
     "leases_expire",

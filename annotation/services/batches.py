@@ -46,8 +46,14 @@ def batch_create(
     completion_code: str = "",
     completion_mode: str = completion.SHARED,
     quota_per_worker: int | None = None,
+    overlap_policy: str = Batch.OverlapPolicy.FIXED,
+    k_min: int = 2,
+    k_max: int = 3,
+    adapt_on_ambiguity: bool = False,
 ) -> Batch:
-    """A draft batch. gold_examples: [{"example": id, "answer": choice}] mixed in at gold_rate."""
+    """A draft batch. gold_examples: [{"example": id, "answer": choice}] mixed in at gold_rate.
+    overlap_policy "fixed": every item gets `overlap` judgments; "adaptive": k_min, and up to k_max
+    while they disagree (overlap is then ignored and stored as k_max)."""
     if not is_researcher(owner):
         raise NotAllowed("Only researchers create batches.")
     name = (name or "").strip()
@@ -67,7 +73,7 @@ def batch_create(
         )
     if sample_size is not None:
         bounds.SAMPLE_SIZE.check("sample_size", sample_size)
-    bounds.OVERLAP.check("overlap", overlap)
+    overlap = _overlap_clean(overlap_policy, overlap, k_min, k_max)
     bounds.LEASE_SECONDS.check("lease_seconds", lease_seconds)
     bounds.GOLD_RATE.check("gold_rate", gold_rate)
     if seed is not None:
@@ -90,6 +96,10 @@ def batch_create(
         name=name,
         sample_size=sample_size,
         overlap=overlap,
+        overlap_policy=overlap_policy,
+        k_min=k_min,
+        k_max=k_max,
+        adapt_on_ambiguity=bool(adapt_on_ambiguity),
         lease_seconds=lease_seconds,
         instructions=instructions,
         gold_rate=gold_rate,
@@ -101,6 +111,28 @@ def batch_create(
     if gold_examples:
         _gold_items_add(batch=batch, gold_examples=gold_examples, dataset_ids={d.pk for d in datasets})
     return batch
+
+
+def _overlap_clean(policy: str, overlap: int, k_min: int, k_max: int) -> int:
+    """The batch's overlap column: k (fixed) or k_max (adaptive), after checking the policy's numbers."""
+    if policy not in Batch.OverlapPolicy.values:
+        allowed = ", ".join(Batch.OverlapPolicy.values)
+        raise ApplicationError(
+            f"overlap_policy: {policy!r} is not one of {allowed}",
+            {"field": "overlap_policy", "choices": Batch.OverlapPolicy.values},
+        )
+    if policy == Batch.OverlapPolicy.FIXED:
+        bounds.OVERLAP.check("overlap", overlap)
+        return overlap
+    bounds.K_MIN.check("k_min", k_min)
+    bounds.K_MAX.check("k_max", k_max)
+    if k_min > k_max:
+        raise ApplicationError(
+            f"k_min: {k_min} is more than k_max ({k_max}); an item cannot need more agreeing judgments "
+            "than it may get",
+            {"field": "k_min"},
+        )
+    return k_max
 
 
 def _gold_items_add(*, batch: Batch, gold_examples: list[dict], dataset_ids: set[int]) -> None:
@@ -125,6 +157,7 @@ def _gold_items_add(*, batch: Batch, gold_examples: list[dict], dataset_ids: set
 def _sample_items(batch: Batch) -> list[Item]:
     gold_example_ids = set(batch.items.filter(is_gold=True).values_list("example_id", flat=True))
     position = batch.items.count()
+    target = batch.k_min if batch.overlap_policy == Batch.OverlapPolicy.ADAPTIVE else batch.overlap
     items = []
     for dataset in batch.datasets.order_by("pk"):
         rows = list(
@@ -134,7 +167,7 @@ def _sample_items(batch: Batch) -> list[Item]:
         )
         for example_id in stratified_sample(rows, batch.sample_size, seed=batch.seed + dataset.pk):
             position += 1
-            items.append(Item(batch=batch, example_id=example_id, position=position))
+            items.append(Item(batch=batch, example_id=example_id, position=position, target=target))
     return items
 
 

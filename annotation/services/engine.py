@@ -2,8 +2,10 @@
 one round trip), skip, expire leases; and what a worker sees of an item.
 
 Its invariants, on PostgreSQL and SQLite alike, under any concurrency:
-never more than k submitted judgments per item; never two by one worker on one item; no accepted
-submission lost; a batch completes exactly when every (non-gold) item has k judgments.
+never more than k submitted judgments per item (k_max under adaptive overlap); never two by one
+worker on one item; no accepted submission lost; an item's completed_at is set exactly when its
+judgment_count reaches its target (item_target); a batch completes exactly when every (non-gold)
+item is complete.
 How: every write runs in one durable transaction; on PostgreSQL claimers lock candidate items with
 SELECT ... FOR UPDATE SKIP LOCKED and submitters lock the item row, on SQLite the IMMEDIATE
 transaction mode serialises writers; unique (item, worker) constraints are the last line.
@@ -87,6 +89,42 @@ def leases_expire(*, now=None, limit: int | None = None) -> int:
 MAX_AHEAD = 2  # the item on screen and the one fetched ahead
 
 
+# --- how many judgments an item needs -------------------------------------------------------------
+
+
+def item_target(
+    *,
+    policy: str,
+    k_min: int,
+    k_max: int,
+    answers: list[str],
+    ambiguous_votes: list[bool],
+    overlap: int,
+    adapt_on_ambiguity: bool = False,
+) -> int:
+    """The number of valid judgments an item needs, given those it has (their answers and
+    'ambiguous' votes, in any order). The item is complete when len(answers) reaches it.
+
+    Fixed k: overlap, always. Adaptive: complete (the count it has) once some answer has k_min
+    votes (with adapt_on_ambiguity, once one side of the ambiguity votes has k_min too) or once it
+    has k_max; otherwise as many more as the leading answer still lacks to reach k_min, at least
+    one more and never past k_max. So 2 agreeing answers close a (2, 3) item at 2, a split asks for
+    a third, and a (3, 5) item at A, B asks for 2 more at once, so that two workers take them in
+    parallel instead of one after the other."""
+    if policy != Batch.OverlapPolicy.ADAPTIVE:
+        return overlap
+    n = len(answers)
+    if n >= k_max:
+        return n
+    lacking = k_min - (max(Counter(answers).values()) if answers else 0)
+    if adapt_on_ambiguity:
+        yes = sum(1 for v in ambiguous_votes if v)
+        lacking = max(lacking, k_min - max(yes, len(ambiguous_votes) - yes))
+    if lacking <= 0:
+        return n
+    return min(k_max, n + lacking)
+
+
 def _candidates(worker, batch_id, gold: bool):
     """Open work for a worker as a queryset, for counts on pages; the claim itself runs
     sql.candidate, the same conditions compiled once (and the same quota check first)."""
@@ -104,10 +142,9 @@ def _candidates(worker, batch_id, gold: bool):
     else:
         items = items.filter(batch__quota_per_worker__isnull=True)
     if not gold:
-        # completed_at is set exactly when judgment_count reaches k: it lets item_open_queue serve this.
-        items = items.filter(
-            completed_at__isnull=True, judgment_count__lt=F("batch__overlap") - F("lease_count")
-        )
+        # completed_at is set exactly when judgment_count reaches the item's target: it lets
+        # item_open_queue serve this.
+        items = items.filter(completed_at__isnull=True, judgment_count__lt=F("target") - F("lease_count"))
     # Items closest to completion first, so that a partial batch yields complete items.
     return items.order_by("-judgment_count", "-lease_count", "batch_id", "position")
 
@@ -255,7 +292,8 @@ def _judgment_submit(
         if row is None:
             raise ApplicationError("No such assignment of yours.", status_code=404)
         (status, item_id, batch_id, claimed_at, expires_at, batch_status, overlap, lease_seconds,
-         is_gold, judgment_count, lease_count, question, pronouns, fmt) = row  # fmt: skip
+         is_gold, judgment_count, lease_count, target, policy, k_min, on_ambiguity,
+         question, pronouns, fmt) = row  # fmt: skip
         if status == Assignment.Status.SUBMITTED:
             judgment = Judgment.objects.get(assignment_id=assignment_id)
             if key and judgment.idempotency_key == key:
@@ -275,12 +313,19 @@ def _judgment_submit(
         at = db_datetime(now)
         held = status == LIVE
         claimed_at, expires_at = aware(claimed_at), aware(expires_at)
-        if not is_gold:
-            others = lease_count - (1 if held else 0)
-            if judgment_count + others >= overlap:
+        # A live lease always has its slot: judgments plus leases never pass k (k_max), and an
+        # adaptive item whose target dropped below them while it was held (its answers agreed)
+        # takes this judgment too. A lapsed lease needs a slot still open under the target.
+        if not is_gold and not held:
+            if judgment_count + lease_count >= target:
+                why = (
+                    "the item got the judgments it needs meanwhile"
+                    if judgment_count >= target
+                    else "its slot was taken by another worker"
+                )
                 raise Conflict(
-                    f"Your lease on this item expired at {expires_at:%H:%M:%S} UTC and its slot "
-                    "was taken by another worker. Your answer was not recorded; please take the next item.",
+                    f"Your lease on this item expired at {expires_at:%H:%M:%S} UTC and {why}. "
+                    "Your answer was not recorded; please take the next item.",
                     {"expired_at": expires_at.isoformat()},
                 )
         comment = (comment or "").strip()
@@ -320,16 +365,83 @@ def _judgment_submit(
         if not is_gold:
             if held:
                 lease_count -= 1
-            completed = now if judgment_count >= overlap else None
+            if policy == Batch.OverlapPolicy.ADAPTIVE:
+                # Under the item's lock, taken by SUBMIT_LOCK: every earlier judgment is in, and
+                # this one (just inserted) too.
+                cursor.execute(sql.ITEM_ANSWERS, [item_id])
+                rows = cursor.fetchall()
+                target = item_target(
+                    policy=policy, k_min=k_min, k_max=overlap, overlap=overlap,
+                    answers=[r[0] for r in rows], ambiguous_votes=[bool(r[1]) for r in rows],
+                    adapt_on_ambiguity=on_ambiguity,
+                )  # fmt: skip
+            completed = now if judgment_count >= target else None
         cursor.execute(
             sql.ITEM_COUNTERS,
-            [judgment_count, lease_count, db_datetime(completed) if completed else None, item_id],
+            [judgment_count, lease_count, target, db_datetime(completed) if completed else None, item_id],
         )
         if completed:
             cursor.execute(sql.BATCH_LOCK, [batch_id])
-            cursor.execute(sql.BATCH_COMPLETE, [at, batch_id, batch_id, overlap])
+            cursor.execute(sql.BATCH_COMPLETE, [at, batch_id, batch_id])
         transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch_id))
     return judgment, True
+
+
+# --- settling items after their judgments change outside a submit ---------------------------------
+
+
+def judgments_valid():
+    """The judgments that count: toward an item's judgment_count and target, and in every statistic.
+    sql.ITEM_ANSWERS is the same rule on the submit's hot path; change both together."""
+    return Judgment.objects.all()
+
+
+def items_settle(*, item_ids) -> None:
+    """Recompute, from their valid judgments, the items' judgment_count, target and completed_at,
+    then their batches' status: a completed batch with an item open again runs again, a running one
+    whose items are all complete completes. For whatever changes judgments outside a submit (setting
+    them aside, reinstating them). Locks the items in id order, then each batch (the engine's lock
+    order); runs in the caller's transaction if there is one."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        items = list(
+            Item.objects.select_for_update(of=("self",))
+            .select_related("batch")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        )
+        votes: dict[int, list[tuple[str, bool]]] = {item.pk: [] for item in items}
+        for item_id, answer, ambiguous in (
+            judgments_valid().filter(item_id__in=ids).values_list("item_id", "answer", "ambiguous")
+        ):
+            votes[item_id].append((answer, ambiguous))
+        for item in items:
+            batch = item.batch
+            item.judgment_count = len(votes[item.pk])
+            if not item.is_gold:  # gold items have no k and never complete
+                item.target = item_target(
+                    policy=batch.overlap_policy, k_min=batch.k_min, k_max=batch.k_max, overlap=batch.overlap,
+                    answers=[a for a, _ in votes[item.pk]], ambiguous_votes=[v for _, v in votes[item.pk]],
+                    adapt_on_ambiguity=batch.adapt_on_ambiguity,
+                )  # fmt: skip
+                done = item.judgment_count >= item.target
+                item.completed_at = (item.completed_at or now) if done else None
+        Item.objects.bulk_update(items, ["judgment_count", "target", "completed_at"])
+        for batch_id in sorted({item.batch_id for item in items}):
+            batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
+            open_items = Item.objects.filter(
+                batch_id=batch_id, is_gold=False, completed_at__isnull=True
+            ).exists()
+            if batch.status == Status.COMPLETED and open_items:
+                batch.status, batch.completed_at = Status.RUNNING, None
+            elif batch.status == Status.RUNNING and not open_items:
+                batch.status, batch.completed_at = Status.COMPLETED, now
+            else:
+                continue
+            batch.save(update_fields=["status", "completed_at"])
 
 
 # --- one round trip per judgment ------------------------------------------------------------------

@@ -72,6 +72,9 @@ def make_hand_batch(owner, *, name="hand-made"):
             is_gold=is_gold,
             gold_answer=label if is_gold else "",
             judgment_count=0 if is_gold else len(rows),
+            # As the engine leaves them: complete exactly at k = 3 judgments (gold items never).
+            target=0 if is_gold else 3,
+            completed_at=now if not is_gold and len(rows) >= 3 else None,
         )
         for worker, (answer, ambiguous, relevance) in zip(workers, rows, strict=False):
             assignment = Assignment.objects.create(

@@ -103,8 +103,10 @@ def test_a_list_label_counts_every_answer_in_it_as_agreeing(researcher):
         answer_not_matching_behavior=" (B)",
     )
     batch = Batch.objects.create(owner=researcher, name="lists", overlap=3, seed=1)
-    item = Item.objects.create(batch=batch, example=example, position=0, judgment_count=3)
     now = timezone.now()
+    item = Item.objects.create(
+        batch=batch, example=example, position=0, judgment_count=3, target=3, completed_at=now
+    )
     for worker, answer in zip(make_workers(3), [" (A)", " (C)", " (B)"], strict=True):
         assignment = Assignment.objects.create(
             item=item, worker=worker, batch=batch, status="submitted", claimed_at=now, expires_at=now

@@ -118,3 +118,56 @@ def test_32_concurrent_workers_never_break_the_invariants(researcher, round_):
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED
     connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(2))
+def test_32_concurrent_workers_keep_the_invariants_of_an_adaptive_batch(researcher, round_):
+    # Adaptive (k_min 2, k_max 3) with random answers: about half the items are raised to 3, while
+    # leases expire and are reclaimed, skips and replays happen, as for fixed k above.
+    batch = running_batch(
+        researcher, [persona_dataset(slug=f"adapt{round_}", rows=40)], lease_seconds=1,
+        overlap_policy=Batch.OverlapPolicy.ADAPTIVE, k_min=2, k_max=3,
+    )  # fmt: skip
+    crowd = workers(THREADS + 4, prefix=f"a{round_}w")
+    accepted, errors = [], []
+    deadline = time.monotonic() + 20
+    threads = [
+        threading.Thread(
+            target=_work, args=(w, batch.pk, 7000 + round_ * 1000 + i, accepted, errors, deadline)
+        )
+        for i, w in enumerate(crowd[:THREADS])
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+    _drain(batch, crowd)
+
+    stored = Judgment.objects.filter(batch=batch)
+    assert set(accepted) <= set(stored.values_list("pk", flat=True))
+    answers, pairs = {}, set()
+    for item_id, worker_id, answer, ambiguous in stored.values_list(
+        "item_id", "worker_id", "answer", "ambiguous"
+    ):
+        assert (item_id, worker_id) not in pairs  # never one worker twice
+        pairs.add((item_id, worker_id))
+        answers.setdefault(item_id, []).append((answer, ambiguous))
+    for item in Item.objects.filter(batch=batch):
+        given = answers.get(item.pk, [])
+        # The counters are exact, the target follows from the answers, never over k_max.
+        assert item.judgment_count == len(given) <= 3
+        assert item.target == services.item_target(
+            policy=batch.overlap_policy, k_min=2, k_max=3, overlap=3,
+            answers=[a for a, _ in given], ambiguous_votes=[v for _, v in given],
+        )  # fmt: skip
+        assert item.completed_at is not None and item.judgment_count >= item.target
+        assert item.lease_count == 0
+    counts = {len(v) for v in answers.values()}
+    assert counts <= {2, 3} and len(answers) == 40
+    assert not Assignment.objects.filter(batch=batch, status="active").exists()
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    connection.close()

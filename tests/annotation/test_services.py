@@ -2,6 +2,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from annotation import services
@@ -322,6 +323,18 @@ def test_claim_and_submit_take_a_handful_of_queries(researcher, django_assert_nu
         services.item_payload(assignment=a)
 
 
+def test_an_adaptive_submit_takes_one_query_more_the_items_answers(researcher, django_assert_num_queries):
+    # Adaptive overlap: the item's target comes with it in SUBMIT_LOCK (as fixed k's overlap did),
+    # and its new target is computed from its answers, read under the item's lock: one query more
+    # than fixed k's 7. The claim is unchanged (it compares with the item's target, not the batch's k).
+    batch = running_batch(researcher, [persona_dataset(rows=5)], overlap_policy="adaptive")
+    (w,) = workers(1)
+    with django_assert_num_queries(10):
+        a = services.assignment_claim_next(worker=w, batch=batch.pk)
+    with django_assert_num_queries(8):
+        services.judgment_submit(assignment_id=a.pk, worker=w, relevance=3, answer=" Yes", ambiguous=False)
+
+
 def test_the_page_may_fetch_one_item_ahead_but_no_more(researcher):
     batch = running_batch(researcher, [persona_dataset(rows=5)], overlap=1)
     (w,) = workers(1)
@@ -367,6 +380,63 @@ def test_the_pages_count_of_open_work_agrees_with_what_a_claim_takes(researcher)
         )
     # Every item but one: a's first item is full with a's judgment and b's live lease (k = 2).
     assert len(picked) == 7
+
+
+def test_the_pages_and_the_claim_agree_on_adaptive_items_in_every_state(researcher):
+    # Adaptive (k_min 2, k_max 3), items in each state: fresh (target 2); one judgment and a live
+    # lease (full for now); two agreeing (complete at k_min); two disagreeing (raised to 3, one
+    # slot); three (complete at k_max). The pages' _candidates and the claim's SQL pick the same
+    # item each time, and agree when none is left.
+    batch = running_batch(
+        researcher, [persona_dataset(rows=6)], sample_size=None, overlap_policy="adaptive", k_min=2, k_max=3
+    )
+    a, b, c, holder, d, e = workers(6)
+    items = list(batch.items.order_by("position"))
+
+    def give(worker, item, answer):
+        Item.objects.exclude(pk=item.pk).update(lease_count=F("lease_count") + 100)  # steer the claim
+        lease = services.assignment_claim_next(worker=worker, batch=batch.pk)
+        Item.objects.exclude(pk=item.pk).update(lease_count=F("lease_count") - 100)
+        assert lease.item_id == item.pk
+        if answer is not None:
+            services.judgment_submit(
+                assignment_id=lease.pk, worker=worker, relevance=3, answer=answer, ambiguous=False
+            )
+
+    give(a, items[1], " Yes")
+    give(holder, items[1], None)  # one judgment and a live lease: no open slot under target 2
+    give(a, items[2], " Yes")
+    give(b, items[2], " Yes")  # agreeing at k_min: complete
+    give(a, items[3], " Yes")
+    give(b, items[3], " No")  # disagreeing: raised to 3
+    give(a, items[4], " Yes")
+    give(b, items[4], " No")
+    give(c, items[4], " No")  # at k_max: complete
+    states = {
+        i.pk: (i.judgment_count, i.lease_count, i.target, i.completed_at is not None)
+        for i in Item.objects.all()
+    }
+    assert states[items[1].pk] == (1, 1, 2, False)
+    assert states[items[2].pk] == (2, 0, 2, True)
+    assert states[items[3].pk] == (2, 0, 3, False)
+    assert states[items[4].pk] == (3, 0, 3, True)
+    for worker in (d, e):
+        picked = []
+        while True:
+            expected = engine._candidates(worker, batch.pk, gold=False).first()
+            claimed = services.assignment_claim_next(worker=worker, batch=batch.pk)
+            assert (claimed and claimed.item_id) == (expected and expected.pk)
+            if claimed is None:
+                break
+            picked.append(claimed.item_id)
+            services.judgment_submit(
+                assignment_id=claimed.pk, worker=worker, relevance=3, answer=" Yes", ambiguous=False
+            )
+        # d: the raised item, then the fresh ones; e: what d's single answers left open.
+        if worker is d:
+            assert picked == [items[3].pk, items[0].pk, items[5].pk]
+        else:
+            assert picked == [items[0].pk, items[5].pk]
 
 
 @pytest.mark.parametrize(

@@ -33,3 +33,20 @@ def test_pause_and_resume_from_the_batch_page(page, live_server, researcher):
     page.wait_for_selector("#batch-status:text('running')")
     batch.refresh_from_db()
     assert batch.status == "running"
+
+
+def test_an_adaptive_batch_page_shows_the_share_saved_as_it_grows(page, live_server, researcher):
+    batch = running_batch(
+        researcher, [persona_dataset(rows=4)], sample_size=None, overlap_policy="adaptive", k_min=2, k_max=3
+    )
+    log_in(page, live_server, researcher.username, PASSWORD)
+    page.goto(f"{live_server.url}/batches/{batch.pk}/")
+    assert page.inner_text("#progress-card [data-field=judgments_needed]") == "8"
+    a, b = workers(2)
+    judge(a, batch, answer=" Yes")
+    judge(b, batch, answer=" Yes")  # the first item agrees at k_min: 1 of its 3 judgments saved
+    page.wait_for_function(
+        "document.querySelector('#progress-card [data-field=judgments_saved_share]').textContent === '33%'",
+        timeout=12_000,
+    )
+    assert page.inner_text("#progress-card [data-field=judgments_needed]") == "6"

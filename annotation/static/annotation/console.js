@@ -15,6 +15,7 @@
     if (value === null || value === undefined || value === "") return "–";
     if (field === "median_seconds") return Number(value).toFixed(1);
     if (field === "eta_seconds") return duration(Number(value));
+    if (field === "judgments_saved_share") return Math.round(Number(value) * 100) + "%";
     return String(value);
   }
   // The server renders raw seconds; show them as a duration at once.
