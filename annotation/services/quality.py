@@ -20,12 +20,13 @@ from functools import cache
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from annotation import bounds, quality_rules
 from annotation.models import Assignment, Batch, Item, Judgment, QualityAction, QualityRules, WorkerStop
 from annotation.services.batches import _owner_check, _release_leases
+from annotation.services.engine import items_settle
 from annotation.signals import judgments_changed
 from qa.errors import ApplicationError, Conflict
 from qa.rawsql import aware
@@ -294,32 +295,18 @@ def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
 # --- stop, set aside, reinstate ------------------------------------------------------------------
 
 
-def _items_recount(item_ids: list[int], batch: Batch, now) -> int:
-    """Under the item locks (taken by the caller, in id order): judgment_count from the valid
-    judgments, completed_at set exactly when it reaches k; then the batch's status (a completed
-    batch with an item open again runs again; a running one with none open completes). Returns
-    how many items went from complete to open."""
-    # TODO(h-adapt): items_settle(item_ids) replaces this once adaptive overlap lands.
-    counts = dict(
-        Judgment.objects.filter(item_id__in=item_ids, set_aside=False)
-        .values("item_id")
-        .annotate(n=Count("pk"))
-        .values_list("item_id", "n")
+def _items_settle(item_ids: list[int]) -> int:
+    """engine.items_settle on the items (already locked by the caller, in id order): counters,
+    targets and completion from their valid judgments, then the batch's status. Returns how many
+    went from complete to open."""
+    complete = set(
+        Item.objects.filter(pk__in=item_ids, completed_at__isnull=False).values_list("pk", flat=True)
     )
-    reopened = 0
-    for item in Item.objects.filter(pk__in=item_ids).order_by("pk"):
-        n = counts.get(item.pk, 0)
-        completed = None if item.is_gold else (item.completed_at or now) if n >= batch.overlap else None
-        reopened += int(item.completed_at is not None and completed is None)
-        if (item.judgment_count, item.completed_at) != (n, completed):
-            Item.objects.filter(pk=item.pk).update(judgment_count=n, completed_at=completed)
-    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-    open_items = Item.objects.filter(batch=batch, is_gold=False, completed_at__isnull=True).exists()
-    if batch.status == Status.COMPLETED and open_items:
-        Batch.objects.filter(pk=batch.pk).update(status=Status.RUNNING, completed_at=None)
-    elif batch.status == Status.RUNNING and not open_items:
-        Batch.objects.filter(pk=batch.pk).update(status=Status.COMPLETED, completed_at=now)
-    return reopened
+    items_settle(item_ids=item_ids)
+    return len(
+        complete
+        & set(Item.objects.filter(pk__in=item_ids, completed_at__isnull=True).values_list("pk", flat=True))
+    )
 
 
 def _worker_for_stop(batch: Batch, worker_id, actor) -> int:
@@ -441,7 +428,7 @@ def _worker_stop(batch, worker_id, reason, rule, actor, set_aside) -> WorkerStop
             set_now = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).update(
                 set_aside=True
             )
-            reopened = _items_recount(sorted(set(judged)), batch, now)
+            reopened = _items_settle(sorted(set(judged)))
             QualityAction.objects.create(
                 batch=batch, worker_id=worker_id, kind=Kind.SET_ASIDE, actor=actor, at=now, count=set_now,
                 reason=f"{set_now} judgment(s) set aside: they no longer count in progress, reports or exports",
@@ -488,7 +475,7 @@ def worker_reinstate(*, batch: Batch, worker_id: int, user, reason: str = "") ->
             set_aside=False
         )
         if judged:
-            _items_recount(judged, batch, now)
+            _items_settle(judged)
         stop.lifted_at, stop.lifted_by = now, user
         stop.save(update_fields=["lifted_at", "lifted_by"])
         QualityAction.objects.create(

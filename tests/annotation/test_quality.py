@@ -26,6 +26,11 @@ def test_a_worker_breaking_a_rule_is_stopped_at_once_and_their_lease_goes_back(c
     lease = Assignment.objects.get(pk=held.pk)
     assert lease.status == Assignment.Status.RELEASED
     assert Item.objects.get(pk=held.item_id).lease_count == 0
+    # No new claims in this batch, though it has open items; the lease they held is not accepted.
+    assert services.assignment_claim_next(worker=s, batch=batch) is None
+    assert services.assignment_claim_next(worker=crowd["d"], batch=batch) is not None
+    with pytest.raises(Conflict, match="stopped you"):
+        services.judgment_submit(assignment_id=held.pk, worker=s, relevance=3, answer=" No", ambiguous=False)
     # Nobody else was stopped: the honest workers agree with each other.
     assert WorkerStop.objects.filter(batch=batch).count() == 1
 
@@ -78,6 +83,7 @@ def test_reinstating_returns_the_judgments_and_exempts_the_worker_from_the_rules
     assert WorkerStop.objects.get(batch=batch, worker=s).lifted_by == researcher
     # The rules would stop s again; the researcher overruled them for this batch.
     assert quality_evaluate(batch_id=batch.pk) == []
+    assert services.assignment_claim_next(worker=s, batch=batch) is not None  # they may claim again
     with pytest.raises(ApplicationError):
         worker_reinstate(batch=batch, worker_id=s.pk, user=researcher)
 
