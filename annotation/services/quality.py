@@ -356,89 +356,85 @@ def worker_stop(
         if actor is not None:
             raise Conflict("This worker is already stopped in this batch.") from None
         return existing
-    _stragglers_release(batch, worker_id)
+    _stragglers(batch, worker_id, actor, set_aside)
     return stop
 
 
-def _stragglers_release(batch: Batch, worker_id: int) -> int:
-    """After the stop committed: release a lease that a claim of theirs, whose read ran before the
-    stop was visible (PostgreSQL, read committed), took while the stop ran. Claims that start later
-    see the stop and take nothing; the engine neither shows such a lease to them nor accepts its
-    submit, so this only gives its slot back before it expires."""
-    with transaction.atomic(durable=True):
-        leases = list(
-            Assignment.objects.filter(batch=batch, worker_id=worker_id, status=LIVE)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "item_id")
-        )
-        if leases:
-            item_ids = sorted({item_id for _, item_id in leases})
-            list(
-                Item.objects.filter(pk__in=item_ids)
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk", flat=True)
+def _stop_effects(batch: Batch, worker_id: int, set_aside: bool) -> tuple[int, int, int, int]:
+    """In the caller's transaction: release the worker's live leases in the batch and, with
+    set_aside, set their valid judgments aside and settle those items. Lock order of a submit: their
+    leases (id order), then the items (id order), then the batch (items_settle). Returns (leases
+    released, judgments set aside, items touched, items reopened)."""
+    leases = list(
+        Assignment.objects.filter(batch=batch, worker_id=worker_id, status=LIVE)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "item_id")
+    )
+    judged = (
+        list(
+            Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).values_list(
+                "pk", "item_id"
             )
-            _release_leases(leases)
-    return len(leases)
+        )
+        if set_aside
+        else []
+    )
+    judged_items = sorted({item_id for _, item_id in judged})
+    item_ids = sorted({item_id for _, item_id in leases} | set(judged_items))
+    list(Item.objects.filter(pk__in=item_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+    _release_leases(leases)
+    reopened = 0
+    if judged:
+        # By id: exactly the judgments whose items are locked and settled here.
+        Judgment.objects.filter(pk__in=[pk for pk, _ in judged]).update(set_aside=True)
+        reopened = _items_settle(judged_items)
+        transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
+    return len(leases), len(judged), len(judged_items), reopened
+
+
+def _stragglers(batch: Batch, worker_id: int, actor, set_aside: bool) -> None:
+    """After the stop committed, once more: on PostgreSQL (read committed) a claim or a submit of
+    theirs whose statement read before the stop was visible may have committed while it ran; every
+    later one sees the stop (claims take nothing, submits are refused). A submit in flight holds
+    its lease's lock, which this pass waits for; a lease it missed is hidden from them and refused."""
+    with transaction.atomic(durable=True):
+        leases, judgments, items, reopened = _stop_effects(batch, worker_id, set_aside)
+        if leases or judgments:
+            QualityAction.objects.create(
+                batch=batch, worker_id=worker_id, kind=Kind.SET_ASIDE, actor=actor, at=timezone.now(),
+                count=judgments, reason=f"in flight while the worker was stopped: {leases} lease(s) released, "
+                f"{judgments} judgment(s) set aside, {reopened} item(s) reopened",
+            )  # fmt: skip
 
 
 def _worker_stop(batch, worker_id, reason, rule, actor, set_aside) -> WorkerStop:
     with transaction.atomic(durable=True):
-        # Lock order of a submit: the worker's leases (id order), then items (id order), then the batch.
-        leases = list(
-            Assignment.objects.filter(batch=batch, worker_id=worker_id, status=LIVE)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "item_id")
-        )
         existing = WorkerStop.objects.filter(batch=batch, worker_id=worker_id, lifted_at__isnull=True).first()
         if existing is not None:
             if actor is not None:
                 raise Conflict("This worker is already stopped in this batch.")
             return existing
-        judged = (
-            list(
-                Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).values_list(
-                    "item_id", flat=True
-                )
-            )
-            if set_aside
-            else []
-        )
-        item_ids = sorted({item_id for _, item_id in leases} | set(judged))
-        list(
-            Item.objects.filter(pk__in=item_ids)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
         now = timezone.now()
-        _release_leases(leases)
         stop = WorkerStop.objects.create(
             batch=batch, worker_id=worker_id, rule=rule, reason=reason, stopped_by=actor, stopped_at=now
         )
+        leases, judgments, items, reopened = _stop_effects(batch, worker_id, set_aside)
         who = "the researcher" if actor is not None else "the rules"
         QualityAction.objects.create(
-            batch=batch, worker_id=worker_id, kind=Kind.STOP, actor=actor, at=now, count=len(leases),
-            reason=f"{reason} (rule: {rule}; stopped by {who}; {len(leases)} live lease(s) released)",
+            batch=batch, worker_id=worker_id, kind=Kind.STOP, actor=actor, at=now, count=leases,
+            reason=f"{reason} (rule: {rule}; stopped by {who}; {leases} live lease(s) released)",
         )  # fmt: skip
-        if judged:
-            set_now = Judgment.objects.filter(batch=batch, worker_id=worker_id, set_aside=False).update(
-                set_aside=True
-            )
-            reopened = _items_settle(sorted(set(judged)))
+        if judgments:
             QualityAction.objects.create(
-                batch=batch, worker_id=worker_id, kind=Kind.SET_ASIDE, actor=actor, at=now, count=set_now,
-                reason=f"{set_now} judgment(s) set aside: they no longer count in progress, reports or exports",
+                batch=batch, worker_id=worker_id, kind=Kind.SET_ASIDE, actor=actor, at=now, count=judgments,
+                reason=f"{judgments} judgment(s) set aside: they no longer count in progress, reports or exports",
             )  # fmt: skip
             QualityAction.objects.create(
                 batch=batch, worker_id=worker_id, kind=Kind.REOPEN, actor=actor, at=now, count=reopened,
-                reason=f"{reopened} complete item(s) reopened; {len(set(judged))} item(s) lost a judgment "
+                reason=f"{reopened} complete item(s) reopened; {items} item(s) lost a judgment "
                 "and get another from other workers",
             )  # fmt: skip
-            transaction.on_commit(lambda: judgments_changed.send(sender=Judgment, batch_id=batch.pk))
         return stop
 
 
