@@ -158,7 +158,7 @@ class QualityRulesForm(forms.Form):
     agreement_alpha = bounds.AGREEMENT_ALPHA.form(
         required=False,
         label="Agreement with the others below the crowd's, at level",
-        help_text="One-sided binomial test, e.g. 0.001; empty: off.",
+        help_text="One-sided binomial test, e.g. 0.0001; empty: off.",
     )
     agreement_min_judgments = bounds.AGREEMENT_MIN_JUDGMENTS.form(initial=20, label="after judgments")
     set_aside = forms.BooleanField(

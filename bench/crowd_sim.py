@@ -41,7 +41,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qa.settings")
 
 # Automatic quality control in the QC-on row: the agreement test alone (no gold items in these
 # batches, and no reliance on spammers being fast).
-QC_RULES = {"agreement_alpha": 0.001, "agreement_min_judgments": 20}
+# alpha 0.0001: at 0.001 the test, repeated after every burst, also stopped 2 of 50 good workers.
+QC_RULES = {"agreement_alpha": 0.0001, "agreement_min_judgments": 20}
 GOOD_SHARE = 0.8  # the rest noisy: the paper's ~95% label agreement at fixed k = 3
 
 
@@ -238,7 +239,16 @@ def main() -> None:
         "--good-share", type=float, default=GOOD_SHARE,
         help=f"share of good workers, the rest noisy (default {GOOD_SHARE}: about 95%% label agreement)",
     )  # fmt: skip
+    parser.add_argument(
+        "--qc-alpha", type=float, default=QC_RULES["agreement_alpha"],
+        help=f"the QC-on row's significance level (default {QC_RULES['agreement_alpha']})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--qc-min", type=int, default=QC_RULES["agreement_min_judgments"],
+        help=f"the QC-on row's minimum count (default {QC_RULES['agreement_min_judgments']})",
+    )  # fmt: skip
     args = parser.parse_args()
+    QC_RULES.update(agreement_alpha=args.qc_alpha, agreement_min_judgments=args.qc_min)
     if not 0 <= args.good_share <= 1:
         parser.error("--good-share: a share from 0 to 1")
     paper_mix, spam_mix = mixes(args.good_share)
