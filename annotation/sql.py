@@ -154,7 +154,10 @@ LEASE_REACTIVATE = (
     f"UPDATE {ASSIGNMENT} SET status = '{ACTIVE}', claimed_at = %s, expires_at = %s "
     "WHERE item_id = %s AND worker_id = %s RETURNING id"
 )
-LEASE_COUNT_UP = f"UPDATE {ITEM} SET lease_count = lease_count + 1 WHERE id = %s"
+# Also the claim's last look at quality control: a stop that committed after the candidate was read
+# (read committed: each statement reads afresh) matches no row here, and the claim is rolled back.
+# Params: item, worker.
+LEASE_COUNT_UP = f"UPDATE {ITEM} SET lease_count = lease_count + 1 WHERE id = %s AND NOT {stopped(f'{ITEM}.batch_id', '%s')}"
 
 # --- submit --------------------------------------------------------------------------------------
 

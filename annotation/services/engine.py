@@ -161,8 +161,15 @@ def assignment_claim_next(
     current one: it takes a second lease (never more than two), and asking again returns it.
     Everything happens in one transaction, with the objects item_payload needs loaded alongside."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
-    with transaction.atomic(durable=True), connection.cursor() as cursor:
-        return _claim(cursor, worker, batch_id, ahead)
+    try:
+        with transaction.atomic(durable=True), connection.cursor() as cursor:
+            return _claim(cursor, worker, batch_id, ahead)
+    except _StoppedMeanwhile:
+        return None
+
+
+class _StoppedMeanwhile(Exception):
+    """Quality control stopped the worker in the batch while this claim ran: it is rolled back."""
 
 
 def _claim(cursor, worker, batch_id: int | None, ahead: bool) -> Assignment | None:
@@ -215,7 +222,9 @@ def _claim(cursor, worker, batch_id: int | None, ahead: bool) -> Assignment | No
         cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, db_datetime(expires)])
     assignment_id = cursor.fetchone()[0]
     if not is_gold:
-        cursor.execute(sql.LEASE_COUNT_UP, [item_id])
+        cursor.execute(sql.LEASE_COUNT_UP, [item_id, worker.pk])
+        if cursor.rowcount == 0:
+            raise _StoppedMeanwhile
     return _lease(
         assignment_id, item_id, item_batch_id, worker.pk, now, expires, example_id, is_gold, payload
     )
@@ -517,6 +526,8 @@ def judgment_submit_and_claim(
             pk=judgment.pk
         )
         return _handed_before(judgment, worker)
+    except _StoppedMeanwhile:
+        return JudgedAndNext(judgment, None, NEXT_NONE)
 
 
 def _handed_before(judgment: Judgment, worker) -> JudgedAndNext:

@@ -396,8 +396,12 @@ def _stop_effects(batch: Batch, worker_id: int, set_aside: bool) -> tuple[int, i
 def _stragglers(batch: Batch, worker_id: int, actor, set_aside: bool) -> None:
     """After the stop committed, once more: on PostgreSQL (read committed) a claim or a submit of
     theirs whose statement read before the stop was visible may have committed while it ran; every
-    later one sees the stop (claims take nothing, submits are refused). A submit in flight holds
-    its lease's lock, which this pass waits for; a lease it missed is hidden from them and refused."""
+    later one sees the stop (claims take nothing: the claim's last statement, sql.LEASE_COUNT_UP,
+    looks again; submits are refused). A submit in flight holds its lease's lock, which this pass
+    waits for. What can remain: a lease of a claim whose last statement read before the stop
+    committed and whose commit came after this pass read (a window of a statement or two): it is
+    hidden from them (sql.own_live_leases), its submit refused, and it returns at expiry. Closing
+    it would need every claim to take a lock the stop takes too: a cost on the hot path."""
     with transaction.atomic(durable=True):
         leases, judgments, items, reopened = _stop_effects(batch, worker_id, set_aside)
         if leases or judgments:
