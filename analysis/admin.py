@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from analysis.models import Report
+from analysis.models import Evaluation, Report
 
 
 @admin.register(Report)
@@ -9,3 +9,10 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ("scope", "status", "stale")
     exclude = ("payload", "examples")
     readonly_fields = ("computed_at", "seconds", "judgments", "changed_at", "queued_at", "error")
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "created_by", "status", "batch", "created_at", "finished_at")
+    list_filter = ("status", "prompt_format")
+    readonly_fields = ("counts", "model_specs", "error", "heartbeat_at", "started_at", "finished_at")

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from analysis import apis
@@ -11,7 +11,10 @@ def _view(kind: str, view, **operations):
     return extend_schema_view(**schema)(subclass).as_view()
 
 
-urlpatterns = [path("reports/compare", apis.CompareApi.as_view(), name="api-report-compare")]
+urlpatterns = [
+    path("reports/compare", apis.CompareApi.as_view(), name="api-report-compare"),
+    path("", include("analysis.diversity.api_urls")),
+]
 for kind in ("batches", "datasets"):
     urlpatterns += [
         path(

@@ -67,3 +67,85 @@ class Report(models.Model):
         if self.reader_id:
             subject += f" as user {self.reader_id} sees it"
         return f"report of {subject} ({self.status})"
+
+
+class Evaluation(models.Model):
+    """Models scored on chosen datasets (whole, or the examples a batch judged, with the crowd's
+    outcome per example): state in the database, worked through by a resumable job
+    (analysis.evaluations.services.evaluation_execute). Results are read from the scores."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    name = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    datasets = models.ManyToManyField("generation.Dataset", related_name="+")
+    batch = models.ForeignKey(
+        "annotation.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="When set: the examples this batch judged, each marked validated or not by `criteria`.",
+    )  # fmt: skip
+    criteria = models.JSONField(default=dict, blank=True, help_text="The validated export's thresholds used.")
+    validated_only = models.BooleanField(default=False, help_text="Headline figures over validated examples only.")
+    prompt_format = models.CharField(max_length=16, default="paper")
+    templates = models.JSONField(default=dict, help_text="Prompt template per collection, with one {question} slot.")
+    model_specs = models.JSONField(default=list, help_text="[{'spec': endpoint name or path, 'key': model identity hash}]")
+    chunk_size = models.PositiveIntegerField(default=64, help_text="Examples per unit of resumable work.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    counts = models.JSONField(default=dict, blank=True, help_text="{spec: {'done': items, 'total': items}}")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Written while a worker holds the job; the work sweep wakes it when stale."
+    )
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"evaluation {self.pk} ({self.status})"
+
+
+class EvaluationExample(models.Model):
+    """An example an evaluation scores, and the crowd's outcome on it when a batch was chosen."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="items")
+    example = models.ForeignKey("generation.Example", on_delete=models.CASCADE, related_name="+")
+    validated = models.BooleanField(null=True, help_text="Empty: no batch chosen.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["evaluation", "example"], name="evaluation_example_once")]
+
+    def __str__(self):
+        return f"example {self.example_id} of evaluation {self.evaluation_id}"
+
+
+class ModelScore(models.Model):
+    """One model's log-probability of each answer of one example under one prompt template: stored
+    once and reused by every evaluation that asks the same (model, template text, example)."""
+
+    model_key = models.CharField(max_length=64, help_text="sha256 of the model's identity (kind, model, base URL).")
+    template_hash = models.CharField(max_length=64, help_text="sha256 of the template text.")
+    example = models.ForeignKey("generation.Example", on_delete=models.CASCADE, related_name="+")
+    choices = models.JSONField(help_text="The answer strings scored.")
+    logprobs = models.JSONField(help_text="Sum of the answer's token log-probs, per choice.")
+    matching = models.JSONField(help_text="Indexes of the behaviour-matching choices.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_key", "template_hash", "example"], name="model_score_once")
+        ]
+
+    def __str__(self):
+        return f"scores of example {self.example_id} by model {self.model_key[:12]}"
+
+
+# The diversity map keeps its model beside its services (analysis/diversity/); Django finds an
+# app's models in its models module.
+from analysis.diversity.models import DiversityMap  # noqa: E402,F401

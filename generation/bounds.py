@@ -22,7 +22,14 @@ PARAMS = {
     "temperature": Bound(0.0, 10.0, integer=False),
     "top_p": Bound(0.0, 1.0, integer=False),
     "min_score": Bound(0.0, 1.0, integer=False),
+    # Drop candidates this similar (cosine of their MiniLM embeddings) to one kept before them.
+    "near_duplicate_threshold": Bound(0.5, 1.0, integer=False),
 }
+
+# Cosine similarity from which two examples count as near duplicates. Below 0.5 the "pairs" are
+# merely on the same topic, and their number grows with the square of the dataset.
+NEAR_DUPLICATE_THRESHOLD = PARAMS["near_duplicate_threshold"]
+NEAR_DUPLICATE_DEFAULT = 0.95
 
 
 def params_check(params) -> dict:

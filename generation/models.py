@@ -237,3 +237,23 @@ class GenerationSample(models.Model):
 
     def __str__(self):
         return f"{self.run_id}:{self.stage}:{self.request_index}.{self.n}"
+
+
+class ExampleEmbedding(models.Model):
+    """One example's sentence embedding under one embedding model, computed once and reused by
+    the diversity map and the near-duplicate search. The vector is little-endian float32 bytes
+    (384 x 4 = 1,536 bytes for MiniLM): 133k examples take about 200 MB, and read back as one
+    numpy buffer without a Python float per component."""
+
+    example = models.ForeignKey(Example, on_delete=models.CASCADE, related_name="embeddings")
+    model = models.CharField(max_length=100, help_text="Embedding model name, e.g. all-MiniLM-L6-v2.")
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["example", "model"], name="example_embedding_unique_per_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.example_id}:{self.model}"

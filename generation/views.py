@@ -1,14 +1,17 @@
 """Researcher pages: datasets, a dataset's examples, uploads and their import jobs."""
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from generation import behavior, selectors, services
+from generation import behavior, bounds, selectors, services
+from generation.embeddings import MINILM
 from generation.forms import DatasetFilterForm, DatasetForm, ImportUploadForm
 from generation.models import Collection, Dataset, ImportJob
+from generation.vectors import dataset_near_duplicates
 from qa.errors import ApplicationError
 from qa.roles import researcher_required
 
@@ -24,7 +27,9 @@ def dataset_list(request):
         collection=chosen.get("collection"), origin=chosen.get("origin"), search=search
     )
     return render(
-        request, "generation/dataset_list.html", {"datasets": datasets, "filters": filters, "search": search}
+        request,
+        "generation/dataset_list.html",
+        {"datasets": datasets, "filters": filters, "search": search, "collections": Collection.choices},
     )
 
 
@@ -55,6 +60,7 @@ def dataset_detail(request, pk: int):
     )
     for example in page.object_list:
         example.choices = selectors.example_choices(dataset=dataset, example=example)
+    near = _near_duplicates(dataset, request.GET.get("similar"), asked="similar" in request.GET)
     return render(
         request,
         "generation/dataset_detail.html",
@@ -69,8 +75,32 @@ def dataset_detail(request, pk: int):
                 for value, label in Collection.choices
             ],
             "recognised": (dataset.provenance or {}).get("recognised") or {},
+            "near": near,
         },
     )
+
+
+class NearDuplicatesForm(forms.Form):
+    similar = bounds.NEAR_DUPLICATE_THRESHOLD.form(required=False, label="Least cosine similarity")
+
+
+NEAR_DUPLICATES_UNASKED = 20_000  # rows up to which the page looks for pairs without being asked
+
+
+def _near_duplicates(dataset: Dataset, threshold: str | None, *, asked: bool) -> dict:
+    """The dataset page's near-duplicate section: pairs at the threshold asked for (default 0.95),
+    or the form's error and nothing else. A very large dataset is searched only when asked: the
+    search holds its whole embedding matrix."""
+    form = NearDuplicatesForm(
+        {"similar": threshold} if threshold else {"similar": bounds.NEAR_DUPLICATE_DEFAULT}
+    )
+    if not form.is_valid() or (not asked and dataset.rows > NEAR_DUPLICATES_UNASKED):
+        return {"form": form, "result": None}
+    value = form.cleaned_data["similar"]
+    return {
+        "form": form,
+        "result": dataset_near_duplicates(dataset=dataset, threshold=value, model=MINILM, limit=50),
+    }
 
 
 @researcher_required

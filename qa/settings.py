@@ -265,7 +265,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600 - 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ROUTES = {"generation.runs.tasks.*": {"queue": "gpu"}}
+# Model work (generation runs, embedding for the diversity map, scoring models) goes to the GPU worker.
+CELERY_TASK_ROUTES = {
+    "generation.runs.tasks.*": {"queue": "gpu"},
+    "analysis.diversity.tasks.*": {"queue": "gpu"},
+    "analysis.evaluations.tasks.*": {"queue": "gpu"},
+}
 # Reports, import jobs and generation runs are state in the database; a message is only a wake-up.
 # Every WORK_SWEEP_SECONDS the work sweep enqueues again what lost its message or its worker:
 # reports behind their judgments, jobs queued for longer than a period, and jobs running whose

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("generation.api_urls")),
     path("", include("annotation.api_urls")),
     path("", include("analysis.api_urls")),
+    path("", include("analysis.evaluations.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/redoc/", api_docs.RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("datasets/", include("generation.urls")),
     path("reports/", include("analysis.urls")),
+    path("evaluations/", include("analysis.evaluations.urls")),
     path("", include("annotation.urls")),
 ]
 

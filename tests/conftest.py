@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from qa.roles import RESEARCHER, WORKER, user_add_role
 from tests.broker_down import broker_down, broker_up  # noqa: F401  (a broker that refuses, or takes, every message)
 from tests.browser import browser, page, phone_page  # noqa: F401  (shared by every e2e test)
+from tests.fake_embedder import fake_map, no_map_extra  # noqa: F401  (the diversity map without the map extra)
 
 PASSWORD = "correct horse battery"
 

@@ -1,14 +1,10 @@
-"""Language-model backends behind one small interface. torch and transformers are imported only
-when a local model is loaded, never when Django starts.
-
-    generate(prompts, n, temperature, top_p, max_new_tokens, stop, seed) -> list[list[str]]
-    score(prompt, continuations) -> list[float]          (sum of the continuation's token log-probs)
-    score_pairs(pairs) -> list[float]                     (the same for many (prompt, continuation))
-    reward(texts) -> list[float]                          (a classifier/reward model's scalar)
-"""
+"""Language-model backends behind one small interface (Backend below). torch and transformers
+are imported only when a local model is loaded, never when Django starts."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 # As the import keeps them (generation/release.py): U+0000, which PostgreSQL cannot store in text
 # or jsonb, becomes the visible U+2400; a lone surrogate, which UTF-8 cannot encode, becomes U+FFFD.
@@ -66,7 +62,38 @@ def cut_at_stop(text: str, stop) -> tuple[str, bool]:
     return text[:cut], cut < len(text)
 
 
-def backend_load(*, kind: str, model: str, base_url: str = "", api_key: str = "", device: str | None = None):
+@runtime_checkable
+class Backend(Protocol):
+    """What generation runs and model evaluations ask of a model, local or behind an API."""
+
+    name: str
+
+    def describe(self) -> dict:
+        """Kind, model and where it runs, for a dataset's provenance."""
+        ...
+
+    def generate(
+        self, prompts: Sequence[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
+        max_new_tokens: int = 48, stop: Sequence[str] = (), seed: int = 0,
+    ) -> list[list[str]]:  # fmt: skip
+        """n samples per prompt."""
+        ...
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """Sum of log p(continuation | prompt) per pair, batched; BackendError naming a
+        continuation the model's tokenizer cannot encode."""
+        ...
+
+    def score(self, prompt: str, continuations: Sequence[str]) -> list[float]: ...
+
+    def reward(self, texts: Sequence[str]) -> list[float]:
+        """A classifier (reward) model's scalar per text."""
+        ...
+
+
+def backend_load(
+    *, kind: str, model: str, base_url: str = "", api_key: str = "", device: str | None = None
+) -> Backend:
     if kind == "transformers":
         from generation.backends.local import TransformersBackend
 

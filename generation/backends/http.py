@@ -2,7 +2,8 @@
 
 generate uses /completions with n, temperature, top_p, max_tokens, stop and seed; scoring sends
 prompt + continuation with echo and logprobs and sums the log-probs of the continuation's tokens
-(found by their text offsets). Transient failures are retried with exponential backoff. The API key
+(found by their text offsets), SCORE_BATCH texts per request (the API takes a list of prompts:
+one round trip per batch, not per answer, and the server batches them on its accelerator). Transient failures are retried with exponential backoff. The API key
 is sent as a bearer token and never logged or put in an error message.
 """
 
@@ -13,6 +14,7 @@ import httpx
 from generation.backends import BackendError, Sampling, TransientBackendError
 
 RETRIES = 4
+SCORE_BATCH = 32
 
 
 class OpenAICompatibleBackend:
@@ -69,15 +71,27 @@ class OpenAICompatibleBackend:
         return results
 
     def score_pairs(self, pairs) -> list[float]:
+        pairs = list(pairs)
         scores = []
-        for prompt, continuation in pairs:
-            body = {"model": self.name, "prompt": prompt + continuation, "max_tokens": 0, "echo": True, "logprobs": 0}
-            logprobs = self._post("/completions", body)["choices"][0]["logprobs"]
-            total = 0.0
-            for offset, value in zip(logprobs["text_offset"], logprobs["token_logprobs"], strict=True):
-                if offset >= len(prompt) and value is not None:
-                    total += value
-            scores.append(total)
+        for start in range(0, len(pairs), SCORE_BATCH):
+            chunk = pairs[start : start + SCORE_BATCH]
+            body = {"model": self.name, "prompt": [p + c for p, c in chunk], "max_tokens": 0, "echo": True, "logprobs": 0}
+            choices = sorted(self._post("/completions", body).get("choices") or [], key=lambda c: c.get("index", 0))
+            if len(choices) != len(chunk):
+                raise BackendError(f"endpoint {self.base_url} answered {len(choices)} choices for {len(chunk)} prompts")
+            for (prompt, continuation), choice in zip(chunk, choices, strict=True):
+                logprobs = choice.get("logprobs") or {}
+                total, tokens = 0.0, 0
+                for offset, value in zip(logprobs.get("text_offset") or [], logprobs.get("token_logprobs") or [], strict=True):
+                    if offset >= len(prompt) and value is not None:
+                        total += value
+                        tokens += 1
+                if continuation and not tokens:
+                    raise BackendError(
+                        f"endpoint {self.base_url}: no log-probabilities for the answer {continuation!r} "
+                        "(the server must support echo with logprobs)"
+                    )
+                scores.append(total)
         return scores
 
     def score(self, prompt, continuations) -> list[float]:

@@ -103,19 +103,36 @@ class TransformersBackend:
         return self.tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
 
     def score_pairs(self, pairs) -> list[float]:
-        """Sum of log p(continuation | prompt) for each pair, batched with left padding. Pairs are
-        batched in order of length, so a batch carries little padding (a CPU's time goes into the
-        padded tokens too); the scores come back in the given order."""
+        """Sum of log p(continuation | prompt) for each pair, batched with left padding; the scores
+        come back in the given order. Continuations of one prompt (an item's answers, a candidate's
+        replies) share one encoding of the prompt: its KV cache is copied per continuation, so the
+        prompt's tokens, nearly all of the work, are computed once, not once per answer. The other
+        pairs are batched whole, in order of length, so a batch carries little padding."""
         if self.is_classifier:
             raise BackendError(f"model: {self.name} is a classifier; use it as a reward model")
-        torch = self.torch
         pairs = list(pairs)
         if not pairs:
             return []
         prompt_ids = self.tokenizer([p for p, _ in pairs])["input_ids"]
         full_ids = self.tokenizer([p + c for p, c in pairs])["input_ids"]
-        order = sorted(range(len(pairs)), key=lambda i: len(full_ids[i]))
+        self._check_encodable(pairs, prompt_ids, full_ids)
         scores: list[float] = [0.0] * len(pairs)
+        groups: dict[str, list[int]] = {}
+        for i, (prompt, _) in enumerate(pairs):
+            p_ids, ids = prompt_ids[i], full_ids[i]
+            # Shareable when the prompt's tokens are a prefix of the whole text's (no token spans
+            # the boundary) and the continuation adds at least one token.
+            if p_ids and len(ids) > len(p_ids) and _common_prefix(p_ids, ids) == len(p_ids):
+                groups.setdefault(prompt, []).append(i)
+        shared = {prompt: members for prompt, members in groups.items() if len(members) > 1}
+        in_shared = {i for members in shared.values() for i in members}
+        self._score_whole([i for i in range(len(pairs)) if i not in in_shared], prompt_ids, full_ids, scores)
+        self._score_shared(list(shared.values()), prompt_ids, full_ids, scores)
+        return scores
+
+    def _score_whole(self, indexes, prompt_ids, full_ids, scores) -> None:
+        torch = self.torch
+        order = sorted(indexes, key=lambda i: len(full_ids[i]))
         pad = self.tokenizer.pad_token_id
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
@@ -142,7 +159,60 @@ class TransformersBackend:
             values = torch.log_softmax(picked, dim=-1)[torch.arange(len(owner)), torch.tensor(index_tok)].tolist()
             for i, value in zip(owner, values, strict=True):
                 scores[i] += value
-        return scores
+
+    def _score_shared(self, groups, prompt_ids, full_ids, scores) -> None:
+        """Each group: pairs with one prompt. One pass over a batch of prompts gives the first
+        token of every continuation; continuations longer than one token run on from the prompt's
+        cache (its rows copied per continuation, right-padded, positions continuing the prompt's)."""
+        torch = self.torch
+        pad = self.tokenizer.pad_token_id
+        groups = sorted(groups, key=lambda g: len(prompt_ids[g[0]]))
+        for start in range(0, len(groups), self.batch_size):
+            batch = groups[start : start + self.batch_size]
+            heads = [prompt_ids[g[0]] for g in batch]
+            tails = {i: full_ids[i][len(prompt_ids[i]) :] for g in batch for i in g}
+            width = max(len(h) for h in heads)
+            self._check_context(width + max(len(t) for t in tails.values()))
+            input_ids = torch.tensor([[pad] * (width - len(h)) + h for h in heads], device=self.device)
+            mask = torch.tensor([[0] * (width - len(h)) + [1] * len(h) for h in heads], device=self.device)
+            position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+            with torch.no_grad():
+                out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True)
+            first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+            longer = []
+            for row, members in enumerate(batch):
+                for i in members:
+                    scores[i] += float(first[row, tails[i][0]])
+                    if len(tails[i]) > 1:
+                        longer.append((row, i))
+            if not longer:
+                continue
+            cache = out.past_key_values
+            rows = torch.tensor([row for row, _ in longer], device=self.device)
+            cache.batch_select_indices(rows)
+            steps = max(len(tails[i]) - 1 for _, i in longer)
+            fed = [tails[i][:-1] for _, i in longer]  # each token predicts the next one
+            ids = torch.tensor([f + [pad] * (steps - len(f)) for f in fed], device=self.device)
+            tail_mask = torch.tensor([[1] * len(f) + [0] * (steps - len(f)) for f in fed], device=self.device)
+            positions = mask.sum(-1)[rows].unsqueeze(1) + torch.arange(steps, device=self.device)
+            with torch.no_grad():
+                logits = self.model(
+                    input_ids=ids, attention_mask=torch.cat([mask[rows], tail_mask], dim=1), position_ids=positions,
+                    past_key_values=cache,
+                ).logits  # fmt: skip
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            for k, (_, i) in enumerate(longer):
+                tail = tails[i]
+                scores[i] += float(sum(logp[k, t, tail[t + 1]] for t in range(len(tail) - 1)))
+
+    def _check_encodable(self, pairs, prompt_ids, full_ids) -> None:
+        """An answer the tokenizer maps to its unknown token, or to no token after the prompt,
+        would get a meaningless score: refuse it by name."""
+        unk = self.tokenizer.unk_token_id
+        for (_prompt, continuation), p_ids, ids in zip(pairs, prompt_ids, full_ids, strict=True):
+            tail = ids[max(_common_prefix(p_ids, ids), 1) :]
+            if continuation and (not tail or (unk is not None and unk in tail)):
+                raise BackendError(f"model: {self.name}'s tokenizer cannot encode the answer {continuation!r}")
 
     def score(self, prompt: str, continuations) -> list[float]:
         return self.score_pairs([(prompt, c) for c in continuations])

@@ -28,6 +28,18 @@ def run_progress(*, run: GenerationRun) -> dict:
     preview = list(
         run.samples.filter(stage="generate").exclude(parsed="").order_by("-pk").values("parsed", "label", "scores", "duplicate", "kept")[:12]
     )
+    funnel = {
+        "generated": generate.get("samples", run.samples.filter(stage="generate").count()),
+        "parsed": generate.get("parsed"),
+        "unique": generate.get("unique"),
+        "scored": score.get("done"),
+    }
+    if run.params.get("near_duplicate_threshold") is not None:
+        # Candidates dropped as near duplicates (embedding cosine) of better ones, before selection.
+        funnel["near_duplicates"] = run.counts.get("select", {}).get("near_duplicates")
+    funnel["kept"] = run.counts.get("select", {}).get("kept")
+    # Samples in which U+0000 or a lone surrogate was replaced (U+2400, U+FFFD).
+    funnel["cleaned"] = generate.get("cleaned", 0)
     stages = []
     for name in ("title", "other_person", "generate", "score"):
         counts = run.counts.get(name)
@@ -39,15 +51,7 @@ def run_progress(*, run: GenerationRun) -> dict:
         "stage": run.stage,
         "error": run.error,
         "stages": stages,
-        "funnel": {
-            "generated": generate.get("samples", run.samples.filter(stage="generate").count()),
-            "parsed": generate.get("parsed"),
-            "unique": generate.get("unique"),
-            "scored": score.get("done"),
-            "kept": run.counts.get("select", {}).get("kept"),
-            # Samples in which U+0000 or a lone surrogate was replaced (U+2400, U+FFFD).
-            "cleaned": generate.get("cleaned", 0),
-        },
+        "funnel": funnel,
         "preview": preview,
         "dataset": run.dataset_id,
         "dataset_slug": run.dataset.slug if run.dataset_id else None,

@@ -25,25 +25,34 @@ _BACKENDS: dict[str, object] = {}  # loaded once per process (a GPU worker keeps
 SCORE_CHUNK = 32
 
 
-def backend_resolve(spec: str, *, user=None):
-    """One of `user`'s endpoints by name, or a local model folder inside MODEL_DIRS. `user` is the
-    run's owner (None: the operator's command line, which may use every endpoint)."""
+def model_spec(spec: str, *, user=None) -> dict:
+    """What `spec` names: one of `user`'s endpoints by name, or a local model folder inside
+    MODEL_DIRS, as {"kind", "model", "base_url", "api_key"}; BackendError naming the field
+    otherwise. `user` None is the operator's command line, which may use every endpoint."""
     endpoint = endpoints_usable_by(user=user).filter(name=spec).first()
     if endpoint is None:
         path = local_model_path(spec)
         if path is None:
             raise BackendError(model_refusal(spec, "model"))
-        spec, kind, model, base_url, api_key = str(path), ModelEndpoint.Kind.TRANSFORMERS, str(path), "", ""
-    else:
-        kind, model, base_url, api_key = endpoint.kind, endpoint.model, endpoint.base_url, endpoint.api_key
-        if kind == ModelEndpoint.Kind.TRANSFORMERS:
-            path = local_model_path(model)
-            if path is None:
-                raise BackendError(model_refusal(model, f"endpoint {spec}: model", endpoints=False))
-            model = str(path)
+        return {"kind": ModelEndpoint.Kind.TRANSFORMERS.value, "model": str(path), "base_url": "", "api_key": ""}
+    model = endpoint.model
+    if endpoint.kind == ModelEndpoint.Kind.TRANSFORMERS:
+        path = local_model_path(model)
+        if path is None:
+            raise BackendError(model_refusal(model, f"endpoint {spec}: model", endpoints=False))
+        model = str(path)
+    return {"kind": str(endpoint.kind), "model": model, "base_url": endpoint.base_url, "api_key": endpoint.api_key}
+
+
+def backend_resolve(spec: str, *, user=None):
+    """The loaded backend of model_spec(spec), kept per process by the name it was asked by (tests
+    put stand-ins there)."""
+    found = model_spec(spec, user=user)
+    if not endpoints_usable_by(user=user).filter(name=spec).exists():
+        spec = found["model"]  # a folder: by its resolved path
     if spec in _BACKENDS:
         return _BACKENDS[spec]
-    backend = backend_load(kind=kind, model=model, base_url=base_url, api_key=api_key)
+    backend = backend_load(**found)
     _BACKENDS[spec] = backend
     return backend
 
@@ -87,6 +96,11 @@ def run_create(
     stop = checker.p.get("stop")
     if not isinstance(stop, list) or not all(isinstance(x, str) and x for x in stop):
         raise ApplicationError("stop: give a list of non-empty strings, e.g. [\"\\n\"]", {"field": "stop"})
+    if params.get("near_duplicate_threshold") is not None:
+        from generation import embeddings
+
+        if not embeddings.available():
+            raise ApplicationError(embeddings.MISSING, {"field": "near_duplicate_threshold", "install": embeddings.MAP_EXTRA})
     _model_known(generator, "generator", user)
     if "score" in checker.stages:
         if not discriminator:
@@ -304,6 +318,10 @@ def _stage_select(run, pipeline, previous, began) -> None:
     )
     if scored:
         samples = [s for s in samples if s.scores is not None]
+    threshold = run.params.get("near_duplicate_threshold")
+    if threshold is not None:
+        samples, dropped = _near_duplicates_dropped(samples, threshold=threshold, scored=scored)
+        _save_counts(run, "select", near_duplicates=dropped)
     records = pipeline.select([_candidate(s) for s in samples])
     if not records:
         raise BackendError("No candidate survived parsing and filtering: try more samples or another model.")
@@ -321,6 +339,24 @@ def _stage_select(run, pipeline, previous, began) -> None:
         GenerationRun.objects.filter(pk=run.pk).update(
             dataset=dataset, status=GenerationRun.Status.DONE, finished_at=timezone.now()
         )
+
+
+def _near_duplicates_dropped(samples: list, *, threshold: float, scored: bool) -> tuple[list, int]:
+    """The candidates left when each, best scored first, is dropped if its embedding is at least
+    `threshold` similar (cosine) to one kept before it: the paper's generations repeat themselves
+    in other words, which exact and normalised deduplication cannot see. Before selection, so that
+    the selection's per-label balance holds among what is left. Returns (kept, dropped count)."""
+    from generation import embeddings
+
+    if scored:  # best first: a near duplicate loses to the better scored of the two
+        samples = sorted(samples, key=lambda s: -max(s.scores.values(), default=0.0))
+    try:
+        embedder = embeddings.embedder_get()
+    except embeddings.EmbeddingsUnavailable as exc:
+        raise BackendError(str(exc)) from None
+    vectors = embedder.encode([s.parsed for s in samples])
+    kept = set(embeddings.near_duplicates_drop(vectors, threshold=threshold))
+    return [s for i, s in enumerate(samples) if i in kept], len(samples) - len(kept)
 
 
 def _dataset_create(run, pipeline, records, previous, began) -> Dataset:

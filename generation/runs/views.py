@@ -27,6 +27,10 @@ class RunForm(forms.Form):
     samples_per_label = bounds.PARAMS["samples_per_label"].form(required=False, help_text="Sampled per label.")
     temperature = bounds.PARAMS["temperature"].form(required=False)
     top_p = bounds.PARAMS["top_p"].form(required=False)
+    near_duplicate_threshold = bounds.PARAMS["near_duplicate_threshold"].form(
+        required=False, label="Drop near duplicates from",
+        help_text="Cosine similarity (e.g. 0.95) from which a candidate is dropped as a near duplicate of a better one; empty: off. Needs the map extra.",
+    )  # fmt: skip
     seed = bounds.SEED.form(initial=0)
     inputs = forms.FileField(required=False, help_text="JSONL: gold examples, questions or occupations, by pipeline.")
     more = forms.CharField(
@@ -66,7 +70,7 @@ def run_list(request):
     form = RunForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        params = {**data["more"], **{k: data[k] for k in ("per_label", "samples_per_label", "temperature", "top_p") if data[k] is not None}}
+        params = {**data["more"], **{k: data[k] for k in ("per_label", "samples_per_label", "temperature", "top_p", "near_duplicate_threshold") if data[k] is not None}}
         try:
             if data["inputs"] and data["pipeline"] in INPUT_KEY:
                 lines = data["inputs"].read().decode("utf-8").splitlines()

@@ -27,9 +27,11 @@ def serve(respond, fail_first: int = 0):
                 self.end_headers()
                 return
             if body.get("echo"):
-                text = body["prompt"]
-                logprobs = {"text_offset": list(range(len(text))), "token_logprobs": [None] + [-0.5] * (len(text) - 1)}
-                choices = [{"index": 0, "text": text, "logprobs": logprobs}]
+                texts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+                choices = []
+                for i, text in enumerate(texts):
+                    logprobs = {"text_offset": list(range(len(text))), "token_logprobs": [None] + [-0.5] * (len(text) - 1)}
+                    choices.append({"index": i, "text": text, "logprobs": logprobs})
             else:
                 choices = [
                     {"index": i, "text": respond(body["prompt"], i, body.get("seed", 0))} for i in range(body.get("n", 1))
