@@ -204,6 +204,10 @@ class ReportOutputSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField(allow_null=True)
     seconds = serializers.FloatField(allow_null=True, help_text="How long the computation took.")
     overlap = serializers.IntegerField(required=False)
+    judgments_set_aside = serializers.IntegerField(
+        required=False,
+        help_text="Judgments that quality control set aside (a stopped worker's): in no figure here.",
+    )
     batch = FiguresSerializer(required=False, help_text="Totals over every dataset.")
     datasets = DatasetFiguresSerializer(many=True, required=False)
     workers = WorkerRowSerializer(many=True, required=False)
@@ -377,6 +381,9 @@ class ValidatedMetaSerializer(serializers.Serializer):
     datasets = ValidatedDatasetCountSerializer(many=True)
     flagged_workers = serializers.ListField(child=serializers.CharField())
     judgments = serializers.IntegerField()
+    judgments_set_aside = serializers.IntegerField(
+        help_text="Judgments quality control set aside: not among those counted above."
+    )
     file = serializers.CharField(help_text="The name the JSONL file downloads as.")
     report_computed_at = serializers.DateTimeField(allow_null=True)
     exported_at = serializers.DateTimeField()

@@ -171,7 +171,13 @@ def summary_markdown(payload: dict, *, title: str) -> str:
         "Intervals are 95%: Wilson for shares, a bootstrap over examples for kappa and alpha. "
         "The majority share is over complete examples with a majority; an even split on the label "
         "is counted under 'No majority'. Fleiss's κ takes every example with two or more judgments "
-        "(its form for varying numbers of raters, Gwet 2014).",
+        "(its form for varying numbers of raters, Gwet 2014)."
+        + (
+            f" {payload['judgments_set_aside']} judgments that quality control set aside (stopped workers') "
+            "are in no figure here."
+            if payload.get("judgments_set_aside")
+            else ""
+        ),
         "",
         f"| Dataset | Examples | Judgments | Majority agrees with label | No majority | Answers agree with label "
         f"| Fleiss's κ (answers) | Relevance mean ± sd | 0 of {k} / {k} of {k} say ambiguous | α relevance (ordinal) |",

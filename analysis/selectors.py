@@ -119,22 +119,37 @@ def _judgment_table(judgments) -> np.ndarray:
     return table
 
 
-def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None, reader=None) -> ReportInputs:
-    """Everything a report needs, as arrays. Batch scope: the batch's items; dataset scope: every
-    item of the dataset in the batches `reader` may see, all batches with no reader (an example
-    judged in two batches is two units)."""
+def _subject_rows(*, batch: Batch | None, dataset: Dataset | None, reader=None, set_aside: bool = False):
+    """(items, judgments) of a report's subject. The one place where analysis reads judgments:
+    those set aside by quality control (annotation.services.quality) are left out here, so no
+    statistic, export or validation sees them; set_aside=True gives those instead, for counting."""
     if batch is not None:
         items = Item.objects.filter(batch=batch)
         judgments = Judgment.objects.filter(batch=batch)
-        k = batch.overlap
-        policy = {"overlap_policy": batch.overlap_policy, "k_min": batch.k_min, "k_max": batch.k_max}
     else:
-        policy = {}
         items = Item.objects.filter(example__dataset=dataset)
         judgments = Judgment.objects.filter(item__example__dataset=dataset)
         if reader is not None:
             visible = batches_visible_to(user=reader).values("pk")
             items, judgments = items.filter(batch__in=visible), judgments.filter(batch__in=visible)
+    return items, judgments.filter(set_aside=set_aside)
+
+
+def judgments_set_aside(*, batch: Batch | None = None, dataset: Dataset | None = None, reader=None) -> int:
+    """How many judgments of the subject quality control set aside: reports count them apart."""
+    return _subject_rows(batch=batch, dataset=dataset, reader=reader, set_aside=True)[1].count()
+
+
+def report_inputs(*, batch: Batch | None = None, dataset: Dataset | None = None, reader=None) -> ReportInputs:
+    """Everything a report needs, as arrays. Batch scope: the batch's items; dataset scope: every
+    item of the dataset in the batches `reader` may see, all batches with no reader (an example
+    judged in two batches is two units)."""
+    items, judgments = _subject_rows(batch=batch, dataset=dataset, reader=reader)
+    if batch is not None:
+        k = batch.overlap
+        policy = {"overlap_policy": batch.overlap_policy, "k_min": batch.k_min, "k_max": batch.k_max}
+    else:
+        policy = {}
         overlaps = list(items.values_list("batch__overlap", flat=True).distinct())
         k = max(overlaps, key=lambda o: (items.filter(batch__overlap=o).count(), o)) if overlaps else 3
 
@@ -395,6 +410,9 @@ def validated_of(*, report: Report, criteria: Criteria, dataset: str | None = No
         "datasets": list(by_dataset.values()),
         "flagged_workers": sorted(w["username"] for w in x.workers if w["id"] in flagged_ids),
         "judgments": int(len(x.unit)),
+        "judgments_set_aside": judgments_set_aside(
+            batch=report.batch, dataset=report.dataset, reader=report.reader
+        ),
     }
     if dataset:
         return validated_of_dataset(table=table, summary=summary, dataset=dataset)

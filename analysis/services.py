@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from analysis.assemble import build_report
 from analysis.models import Report
-from analysis.selectors import report_inputs
+from analysis.selectors import judgments_set_aside, report_inputs
 from qa.rawsql import aware
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,10 @@ def report_compute(*, report: Report) -> Report:
     now = timezone.now()
     payload["computed_at"] = now.isoformat()
     payload["scope"] = report.scope
+    # Counted apart: quality control set them aside, and nothing above read them.
+    payload["judgments_set_aside"] = judgments_set_aside(
+        batch=report.batch, dataset=report.dataset, reader=report.reader
+    )
     if report.batch_id:
         payload["subject"] = {"batch": report.batch_id, "name": report.batch.name}
     else:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotation import apis
+from annotation import apis, quality_apis
 
 urlpatterns = [
     path("batches/", apis.BatchListCreateApi.as_view(), name="api-batch-list"),
@@ -12,6 +12,23 @@ urlpatterns = [
     path("batches/<int:id>/progress", apis.BatchProgressApi.as_view(), name="api-batch-progress"),
     path("batches/<int:id>/workers", apis.BatchWorkersApi.as_view(), name="api-batch-workers"),
     path("batches/<int:id>/judgments", apis.BatchJudgmentsExportApi.as_view(), name="api-batch-judgments"),
+    path("batches/<int:id>/quality/", quality_apis.QualityOverviewApi.as_view(), name="api-batch-quality"),
+    path(
+        "batches/<int:id>/quality/rules",
+        quality_apis.QualityRulesApi.as_view(),
+        name="api-batch-quality-rules",
+    ),
+    path(
+        "batches/<int:id>/quality/stops",
+        quality_apis.QualityStopsApi.as_view(),
+        name="api-batch-quality-stops",
+    ),
+    path("batches/<int:id>/quality/log", quality_apis.QualityLogApi.as_view(), name="api-batch-quality-log"),
+    path(
+        "batches/<int:id>/quality/reinstate",
+        quality_apis.QualityReinstateApi.as_view(),
+        name="api-batch-quality-reinstate",
+    ),
     path("workers", apis.WorkersCreateApi.as_view(), name="api-workers-create"),
     path("assignments/next", apis.AssignmentNextApi.as_view(), name="api-assignment-next"),
     path("assignments/<int:id>/judgment", apis.JudgmentSubmitApi.as_view(), name="api-judgment-submit"),

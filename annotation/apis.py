@@ -149,7 +149,8 @@ class ProgressSerializer(serializers.Serializer):
     status = serializers.CharField()
     items_total = serializers.IntegerField()
     items_complete = serializers.IntegerField()
-    judgments = serializers.IntegerField()
+    judgments = serializers.IntegerField(help_text="Judgments that count (not set aside).")
+    judgments_set_aside = serializers.IntegerField(help_text="Judgments quality control set aside.")
     overlap_policy = serializers.ChoiceField(choices=Batch.OverlapPolicy.choices)
     judgments_needed = serializers.IntegerField(
         help_text="Judgments the open items still need, at least (adaptive: a disagreement adds one)."
@@ -180,6 +181,7 @@ class WorkerTableSerializer(serializers.Serializer):
     worker = serializers.CharField()
     worker_id = serializers.IntegerField()
     judgments = serializers.IntegerField()
+    set_aside = serializers.IntegerField(help_text="Their judgments that quality control set aside.")
     median_seconds = serializers.FloatField(allow_null=True)
     gold_judged = serializers.IntegerField()
     gold_accuracy = serializers.FloatField(allow_null=True)
@@ -205,7 +207,8 @@ JUDGMENT_FIELDS = [
 
 def _judgment_rows(batch: Batch):
     rows = (
-        Judgment.objects.filter(batch=batch)
+        # Quality control's set-aside judgments are in no export.
+        Judgment.objects.filter(batch=batch, set_aside=False)
         .order_by("pk")
         .values_list(
             "pk",

@@ -23,3 +23,12 @@ MEAN_RELEVANCE = Bound(
 # Lengths of lists a request may carry: each entry is work done in the request.
 DATASETS_PER_BATCH = 500
 GOLD_EXAMPLES_PER_BATCH = 10_000
+# Quality control (annotation.quality_rules): thresholds and the counts they wait for.
+GOLD_ACCURACY_MIN = Bound(0.0, 1.0, integer=False)  # a share of gold items answered right
+GOLD_MIN_JUDGED = Bound(1, 1000)  # gold items judged before the gold rule applies (small int column)
+MEDIAN_SECONDS_MIN = Bound(0.0, 3600.0, integer=False)  # an hour per item is no longer "too fast"
+SPEED_MIN_JUDGMENTS = Bound(1, 10_000)
+# The binomial test's level: above 0.2 the rule stops honest workers as often as not.
+AGREEMENT_ALPHA = Bound(1e-9, 0.2, integer=False)
+AGREEMENT_MIN_JUDGMENTS = Bound(1, 10_000)
+QUALITY_REASON_LENGTH = 2000  # characters of a researcher's reason for a stop or a reinstatement

@@ -142,3 +142,25 @@ class WorkersForm(forms.Form):
 class InviteAcceptForm(forms.Form):
     username = forms.CharField(max_length=150)
     password = forms.CharField(widget=forms.PasswordInput, min_length=8)
+
+
+class QualityRulesForm(forms.Form):
+    """The batch console's quality-control rules; an empty threshold turns its rule off."""
+
+    gold_accuracy_min = bounds.GOLD_ACCURACY_MIN.form(
+        required=False, label="Gold accuracy below", help_text="A share, e.g. 0.7; empty: off."
+    )
+    gold_min_judged = bounds.GOLD_MIN_JUDGED.form(initial=5, label="after gold items")
+    median_seconds_min = bounds.MEDIAN_SECONDS_MIN.form(
+        required=False, label="Median seconds per item below", help_text="Empty: off."
+    )
+    speed_min_judgments = bounds.SPEED_MIN_JUDGMENTS.form(initial=10, label="after judgments")
+    agreement_alpha = bounds.AGREEMENT_ALPHA.form(
+        required=False,
+        label="Agreement with the others below the crowd's, at level",
+        help_text="One-sided binomial test, e.g. 0.0001; empty: off.",
+    )
+    agreement_min_judgments = bounds.AGREEMENT_MIN_JUDGMENTS.form(initial=20, label="after judgments")
+    set_aside = forms.BooleanField(
+        required=False, initial=True, label="Set a stopped worker's judgments aside and reopen their items"
+    )

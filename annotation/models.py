@@ -179,6 +179,10 @@ class Judgment(models.Model):
     next_assignment = models.ForeignKey(
         Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # Set aside by quality control (annotation.services.quality): kept, shown in reports as set
+    # aside, but not counted in Item.judgment_count nor read by any statistic, export or validation.
+    # A database default too: the engine's raw INSERT (annotation.sql.JUDGMENT_INSERT) leaves it out.
+    set_aside = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["submitted_at"]
@@ -243,3 +247,119 @@ class BatchEntry(models.Model):
 
     def __str__(self):
         return f"{self.worker} entered {self.batch_id}"
+
+
+# --- quality control (annotation.services.quality) -------------------------------------------------
+
+
+class QualityRules(models.Model):
+    """A batch's automatic quality-control rules (annotation.quality_rules computes them). A rule
+    whose threshold is empty is off. Kept apart from Batch so that the batch's own form and API do
+    not grow with them."""
+
+    batch = models.OneToOneField(Batch, on_delete=models.CASCADE, related_name="quality_rules")
+    gold_accuracy_min = models.FloatField(
+        null=True, blank=True, help_text="Stop a worker whose gold accuracy is below this (0-1); empty: off."
+    )
+    gold_min_judged = models.PositiveSmallIntegerField(
+        default=5, help_text="... once they have judged at least this many gold items."
+    )
+    median_seconds_min = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Stop a worker whose median seconds per item is below this; empty: off",
+    )
+    speed_min_judgments = models.PositiveSmallIntegerField(
+        default=10, help_text="... once they have given at least this many judgments."
+    )
+    agreement_alpha = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Stop a worker whose agreement with the others is below the crowd's at this "
+        "significance level (one-sided binomial test); empty: off.",
+    )
+    agreement_min_judgments = models.PositiveSmallIntegerField(
+        default=20, help_text="... once this many of their judgments meet a majority of the others."
+    )
+    set_aside = models.BooleanField(
+        default=True, help_text="Set a stopped worker's judgments aside and reopen their items."
+    )
+    # Set when an evaluation is enqueued, cleared when it starts: a burst of judgments enqueues one
+    # (annotation.services.quality.quality_changed); the work sweep wakes one that was lost.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # Valid judgments the last evaluation saw: without a broker, the next waits for some more.
+    evaluated_judgments = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "quality rules"
+
+    def __str__(self):
+        return f"quality rules of batch {self.batch_id}"
+
+
+class WorkerStop(models.Model):
+    """A worker stopped in a batch: no new claims there while lifted_at is empty. One open stop per
+    (batch, worker); a lifted one stays as history (and exempts the worker from the automatic rules
+    in that batch: the researcher has overruled them)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="worker_stops")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stops")
+    rule = models.CharField(
+        max_length=16, help_text="gold, speed, agreement or manual (annotation.quality_rules)"
+    )
+    reason = models.TextField()
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty: stopped by the automatic rules.",
+    )  # fmt: skip
+    stopped_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # Also the index of the claim's NOT EXISTS (annotation.sql.candidate).
+            models.UniqueConstraint(
+                fields=["batch", "worker"], condition=Q(lifted_at__isnull=True), name="worker_stop_one_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} stopped in {self.batch_id}"
+
+
+class QualityAction(models.Model):
+    """The append-only log of quality control in a batch, shown on its console."""
+
+    class Kind(models.TextChoices):
+        RULES = "rules", "rules changed"
+        STOP = "stop", "worker stopped"
+        SET_ASIDE = "set_aside", "judgments set aside"
+        REOPEN = "reopen", "items reopened"
+        REINSTATE = "reinstate", "worker reinstated"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="quality_actions")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.TextField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty: the automatic rules.",
+    )  # fmt: skip
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="Judgments or items it touched.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["batch", "-at"], name="quality_action_batch_at")]
+
+    def __str__(self):
+        return f"{self.kind} in {self.batch_id}"

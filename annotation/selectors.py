@@ -174,9 +174,15 @@ def batch_progress(*, batch: Batch) -> dict:
     ).count()
     recent = Judgment.objects.filter(batch=batch, submitted_at__gte=now - ACTIVE_WINDOW)
     active_workers = recent.values("worker").distinct().count()
-    judgments = Judgment.objects.filter(batch=batch).count()
+    # Judgments that count; those quality control set aside are counted apart.
+    counts = Judgment.objects.filter(batch=batch).aggregate(
+        valid=Count("pk", filter=Q(set_aside=False)), set_aside=Count("pk", filter=Q(set_aside=True))
+    )
+    judgments = counts["valid"]
     seconds = list(
-        Judgment.objects.filter(batch=batch).order_by("-submitted_at").values_list("seconds", flat=True)[:500]
+        Judgment.objects.filter(batch=batch, set_aside=False)
+        .order_by("-submitted_at")
+        .values_list("seconds", flat=True)[:500]
     )
     median_seconds = _median(seconds)
     if batch.status == Batch.Status.DRAFT:
@@ -201,6 +207,7 @@ def batch_progress(*, batch: Batch) -> dict:
         "items_total": planned,
         "items_complete": complete,
         "judgments": judgments,
+        "judgments_set_aside": counts["set_aside"],
         "judgments_needed": needed,
         "fixed_k_judgments": planned * batch.overlap,
         "judgments_saved_share": (
@@ -270,15 +277,21 @@ class _Worker:
 
 
 def batch_worker_table(*, batch: Batch) -> list[dict]:
-    """Per worker: judgments, median seconds, gold accuracy (None without gold answers)."""
+    """Per worker: judgments, median seconds, gold accuracy (None without gold answers); judgments
+    set aside by quality control are counted apart (set_aside) and in nothing else."""
     rows: dict[int, dict] = {}
-    for worker_id, username, seconds, is_gold, answer, gold_answer in Judgment.objects.filter(
+    for worker_id, username, seconds, is_gold, answer, gold_answer, set_aside in Judgment.objects.filter(
         batch=batch
-    ).values_list("worker_id", "worker__username", "seconds", "item__is_gold", "answer", "item__gold_answer"):
+    ).values_list(
+        "worker_id", "worker__username", "seconds", "item__is_gold", "answer", "item__gold_answer", "set_aside"
+    ):  # fmt: skip
         row = rows.setdefault(
             worker_id,
-            {"worker": username, "worker_id": worker_id, "judgments": 0, "_seconds": [], "_gold": []},
-        )
+            {"worker": username, "worker_id": worker_id, "judgments": 0, "set_aside": 0, "_seconds": [], "_gold": []},
+        )  # fmt: skip
+        if set_aside:
+            row["set_aside"] += 1
+            continue
         if is_gold:
             row["_gold"].append(answer == gold_answer)
         else:

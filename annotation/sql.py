@@ -15,7 +15,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment
+from annotation.models import Assignment, Batch, BatchEntry, Item, Judgment, WorkerStop
 from generation.models import Dataset, Example
 
 POSTGRES = settings.DB_VENDOR == "postgresql"
@@ -28,6 +28,7 @@ EXAMPLE = Example._meta.db_table
 DATASET = Dataset._meta.db_table
 ENTRY = BatchEntry._meta.db_table
 USER = get_user_model()._meta.db_table
+STOP = WorkerStop._meta.db_table
 
 ACTIVE = Assignment.Status.ACTIVE.value
 SUBMITTED = Assignment.Status.SUBMITTED.value
@@ -54,6 +55,13 @@ PAYLOAD_JOINS = f"JOIN {BATCH} b ON b.id = i.batch_id JOIN {EXAMPLE} e ON e.id =
 # the batches they entered through a link); worker_entitled there is the same rule in the ORM.
 ENTITLED = f"(%s OR b.owner_id = %s OR EXISTS (SELECT 1 FROM {ENTRY} en WHERE en.batch_id = b.id AND en.worker_id = %s))"
 
+
+def stopped(batch: str, worker: str) -> str:
+    """The worker is stopped in the batch by quality control (annotation.services.quality): an open
+    WorkerStop, found through its partial unique index (one open stop per batch and worker)."""
+    return f"EXISTS (SELECT 1 FROM {STOP} s WHERE s.batch_id = {batch} AND s.worker_id = {worker} AND s.lifted_at IS NULL)"
+
+
 # --- claim ---------------------------------------------------------------------------------------
 
 
@@ -67,6 +75,8 @@ def own_live_leases(batch_filter: bool) -> str:
         f"WHERE a.worker_id = %s AND a.status = '{ACTIVE}' AND a.expires_at > %s AND b.status = '{RUNNING}'"
         + (" AND a.batch_id = %s" if batch_filter else "")
         + f" AND {ENTITLED}"
+        # A lease that a claim in flight took while the worker was being stopped is never shown to them.
+        + f" AND NOT {stopped('a.batch_id', 'a.worker_id')}"
         + " ORDER BY a.claimed_at, a.id LIMIT 2"
     )
 
@@ -116,6 +126,8 @@ def candidate(gold: bool, batch_filter: bool) -> str:
     where.append(
         f"NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} m WHERE m.item_id = i.id AND m.worker_id = %s AND m.status <> '{EXPIRED}')"
     )
+    # Nothing in a batch where quality control stopped the worker.
+    where.append(f"NOT {stopped('i.batch_id', '%s')}")
     return (
         f"SELECT i.id, i.batch_id, i.example_id, i.is_gold, {PAYLOAD_COLUMNS}, "
         f"EXISTS (SELECT 1 FROM {ASSIGNMENT} x WHERE x.item_id = i.id AND x.worker_id = %s AND x.status = '{EXPIRED}') "
@@ -127,8 +139,10 @@ def candidate(gold: bool, batch_filter: bool) -> str:
 
 def candidate_params(worker_id: int, batch_id: int | None, scope) -> list:
     # The placeholders' order in the SQL text: the select list's EXISTS, the batch, the entitlement,
-    # the NOT EXISTS. scope: annotation.selectors.WorkerScope.
-    return [worker_id, *([batch_id] if batch_id is not None else []), *scope.sql_params(worker_id), worker_id]
+    # the NOT EXISTS of a lease, the NOT EXISTS of a stop. scope: annotation.selectors.WorkerScope.
+    return [
+        worker_id, *([batch_id] if batch_id is not None else []), *scope.sql_params(worker_id), worker_id, worker_id
+    ]  # fmt: skip
 
 
 LEASE_INSERT = (
@@ -140,7 +154,10 @@ LEASE_REACTIVATE = (
     f"UPDATE {ASSIGNMENT} SET status = '{ACTIVE}', claimed_at = %s, expires_at = %s "
     "WHERE item_id = %s AND worker_id = %s RETURNING id"
 )
-LEASE_COUNT_UP = f"UPDATE {ITEM} SET lease_count = lease_count + 1 WHERE id = %s"
+# Also the claim's last look at quality control: a stop that committed after the candidate was read
+# (read committed: each statement reads afresh) matches no row here, and the claim is rolled back.
+# Params: item, worker.
+LEASE_COUNT_UP = f"UPDATE {ITEM} SET lease_count = lease_count + 1 WHERE id = %s AND NOT {stopped(f'{ITEM}.batch_id', '%s')}"
 
 # --- submit --------------------------------------------------------------------------------------
 
@@ -160,7 +177,7 @@ SUBMIT_LOCK = (
     "SELECT a.status, a.item_id, a.batch_id, a.claimed_at, a.expires_at, "
     "b.status, b.overlap, b.lease_seconds, i.is_gold, i.judgment_count, i.lease_count, i.target, "
     "b.overlap_policy, b.k_min, b.adapt_on_ambiguity, "
-    "e.question, e.pronoun_options, d.format "
+    f"e.question, e.pronoun_options, d.format, {stopped('a.batch_id', 'a.worker_id')} "
     f"FROM {ASSIGNMENT} a JOIN {BATCH} b ON b.id = a.batch_id JOIN {ITEM} i ON i.id = a.item_id "
     f"JOIN {EXAMPLE} e ON e.id = i.example_id JOIN {DATASET} d ON d.id = e.dataset_id "
     f"WHERE a.id = %s AND a.worker_id = %s AND {ENTITLED}" + lock("FOR UPDATE OF i")
@@ -184,7 +201,7 @@ ITEM_COUNTERS = (
 )
 # Adaptive overlap: the item's valid answers (engine.judgments_valid is the same rule in the ORM) (and ambiguity votes), read under the item's lock
 # (SUBMIT_LOCK) so that its new target follows from every judgment before this one. Params: item.
-ITEM_ANSWERS = f"SELECT answer, ambiguous FROM {JUDGMENT} WHERE item_id = %s"
+ITEM_ANSWERS = f"SELECT answer, ambiguous FROM {JUDGMENT} WHERE item_id = %s AND NOT set_aside"
 
 # Completions take the batch lock in turn, so that the last of two racing completions sees the
 # other (the next statement reads after the lock, with a fresh snapshot). NO KEY UPDATE: a plain

@@ -18,11 +18,12 @@ from annotation import (
     completion,
     onboarding,
     preview,
+    quality_selectors,
     selectors,
     services,
     worker_selectors,
 )
-from annotation.forms import BatchForm, InviteAcceptForm, WorkersForm
+from annotation.forms import BatchForm, InviteAcceptForm, QualityRulesForm, WorkersForm
 from annotation.markdown import markdown_safe
 from annotation.models import Assignment, Batch, Judgment
 from qa.csvsafe import csv_writer
@@ -254,8 +255,19 @@ def _owned_batch(request, pk) -> Batch:
     return get_object_or_404(selectors.batch_list_for(user=request.user), pk=pk)
 
 
+def _quality_context(batch: Batch, form: QualityRulesForm | None = None) -> dict:
+    if form is None:
+        rules = quality_selectors.quality_rules_for(batch=batch)
+        form = QualityRulesForm(initial={name: getattr(rules, name) for name in QualityRulesForm.base_fields})
+    return {
+        "quality_form": form,
+        "stops": quality_selectors.worker_stops_of(batch=batch),
+        "quality_log": quality_selectors.quality_log_of(batch=batch),
+    }
+
+
 @researcher_required
-def batch_detail(request, pk):
+def batch_detail(request, pk, quality_form: QualityRulesForm | None = None):
     batch = _owned_batch(request, pk)
     entry_url = request.build_absolute_uri(reverse("platform-entry", args=[batch.entry_token]))
     return render(
@@ -272,8 +284,64 @@ def batch_detail(request, pk):
                 batch=batch,
                 code=batch.completion_code if batch.completion_mode == completion.SHARED else "<their code>",
             ),
+            **_quality_context(batch, quality_form),
         },
+        status=400 if quality_form is not None else 200,
     )
+
+
+@researcher_required
+@require_POST
+def batch_quality_rules(request, pk):
+    """The console's rules form: the same service as PATCH /api/v1/batches/{id}/quality/rules."""
+    batch = _owned_batch(request, pk)
+    form = QualityRulesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quality_rules_set(batch=batch, user=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Quality-control rules saved and applied to the judgments given.")
+            return redirect(reverse("batch-detail", args=[pk]) + "#quality")
+    return batch_detail(request, pk, quality_form=form)
+
+
+def _worker_id(request) -> int | None:
+    raw = request.POST.get("worker", "")
+    return int(raw) if raw.isascii() and raw.isdecimal() and 0 < len(raw) < 19 else None
+
+
+@researcher_required
+@require_POST
+def batch_quality_worker(request, pk, action):
+    """Stop or reinstate a worker in the batch from its console."""
+    batch = _owned_batch(request, pk)
+    worker_id = _worker_id(request)
+    reason = request.POST.get("reason", "")[: bounds.QUALITY_REASON_LENGTH]
+    if action not in ("stop", "reinstate"):
+        raise Http404("Unknown action: use stop or reinstate.")
+    if worker_id is None:
+        messages.error(request, "worker: choose a worker")
+        return redirect(reverse("batch-detail", args=[pk]) + "#quality")
+    try:
+        if action == "stop":
+            services.worker_stop(
+                batch=batch, worker_id=worker_id, reason=reason, actor=request.user,
+                set_aside=request.POST.get("set_aside") == "on",
+            )  # fmt: skip
+            messages.success(
+                request, "Worker stopped in this batch; the items they held went back to the pool"
+            )
+        else:
+            services.worker_reinstate(batch=batch, worker_id=worker_id, user=request.user, reason=reason)
+            messages.success(
+                request, "Worker reinstated: they may claim again and their judgments count again"
+            )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("batch-detail", args=[pk]) + "#quality")
 
 
 @never_cache

@@ -63,7 +63,7 @@ def workers_page_rows(*, researcher) -> list[dict]:
     user_ids = [p.user_id for p in profiles]
     batch_ids = list(batch_list_for(user=researcher).values_list("pk", flat=True))
     judgments = list(
-        Judgment.objects.filter(batch_id__in=batch_ids).values_list(
+        Judgment.objects.filter(batch_id__in=batch_ids, set_aside=False).values_list(
             "item_id", "worker_id", "answer", "seconds", "item__is_gold", "item__gold_answer", "batch_id"
         )
     )

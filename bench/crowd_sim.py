@@ -39,6 +39,10 @@ os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.update(QA_VAR_DIR=VAR, SQLITE_PATH=f"{VAR}/db.sqlite3", LOG_LEVEL="WARNING")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qa.settings")
 
+# Automatic quality control in the QC-on row: the agreement test alone (no gold items in these
+# batches, and no reliance on spammers being fast).
+# alpha 0.0001: at 0.001 the test, repeated after every burst, also stopped 2 of 50 good workers.
+QC_RULES = {"agreement_alpha": 0.0001, "agreement_min_judgments": 20}
 GOOD_SHARE = 0.8  # the rest noisy: the paper's ~95% label agreement at fixed k = 3
 
 
@@ -113,8 +117,9 @@ def make_dataset(n: int):
     return dataset
 
 
-def run_batch(owner, dataset, name: str, *, mix: dict, seed: int, **policy):
+def run_batch(owner, dataset, name: str, *, mix: dict, seed: int, rules: dict | None = None, **policy):
     from annotation import services
+    from annotation.services.quality import quality_rules_set
     from annotation.simulation import crowd_simulate
 
     quota = math.ceil(QUOTA_SHARE * dataset.examples.count() * 3 / WORKERS)
@@ -123,23 +128,28 @@ def run_batch(owner, dataset, name: str, *, mix: dict, seed: int, **policy):
         quota_per_worker=quota, **policy,
     )  # fmt: skip
     batch = services.batch_launch(batch=batch, user=owner)
+    if rules:  # quality control on before the crowd starts, as a researcher would set it
+        quality_rules_set(batch=batch, user=owner, **rules)
     started = time.perf_counter()
     crowd_simulate(batch=batch, workers=WORKERS, mix=mix, seed=seed)
     return batch, time.perf_counter() - started
 
 
 def majority_row(batch, name: str, seconds: float) -> Row:
-    """Majority vote of each item's judgments against its label (the simulated truth)."""
+    """Majority vote of each item's valid judgments against its label (the simulated truth); the
+    judgments counted are all those given, set aside by quality control too (they were paid for)."""
     from annotation.models import Item, Judgment
 
     votes: dict[int, Counter] = {}
-    for item_id, answer in Judgment.objects.filter(batch=batch).values_list("item_id", "answer"):
+    for item_id, answer in Judgment.objects.filter(batch=batch, set_aside=False).values_list(
+        "item_id", "answer"
+    ):
         votes.setdefault(item_id, Counter())[answer] += 1
     labels = dict(
         Item.objects.filter(batch=batch, is_gold=False).values_list("pk", "example__answer_matching_behavior")
     )
     row = Row(
-        name, items=len(labels), judgments=sum(sum(c.values()) for c in votes.values()), seconds=seconds
+        name, items=len(labels), judgments=Judgment.objects.filter(batch=batch).count(), seconds=seconds
     )
     for item_id, label in labels.items():
         ranked = votes.get(item_id, Counter()).most_common()
@@ -153,11 +163,23 @@ def spammer_batch(owner, dataset, *, mix: dict, seed: int, quality_control: bool
     control must be on before the crowd runs, so that stopped workers' judgments are set aside and
     their items reopened until each has its k valid judgments."""
     if quality_control:
-        # --- h-qc: the quality-control row goes here ------------------------------------------
-        # Create the batch with gold items and rules (annotation/services/quality.py), run the same
-        # crowd, and score only valid judgments (majority_row must then skip set-aside ones).
-        raise NotImplementedError("automatic quality control is not built yet (issue 12, Build 4)")
+        return run_batch(
+            owner, dataset, f"spammers qc=on s{seed}", mix=mix, seed=seed, overlap=3, rules=QC_RULES
+        )
     return run_batch(owner, dataset, f"spammers qc=off s{seed}", mix=mix, seed=seed, overlap=3)
+
+
+def stops_by_kind(batch, mix: dict, seed: int) -> Counter:
+    """Which simulated kinds of worker quality control stopped in the batch (and how many of each
+    there were, under "<kind> total")."""
+    from annotation import crowd
+    from annotation.models import WorkerStop
+
+    kinds = {w.name: w.kind for w in crowd.crowd_make(counts=crowd.mix_counts(mix, WORKERS), seed=seed)}
+    counted = Counter(f"{kind} total" for kind in kinds.values())
+    for username in WorkerStop.objects.filter(batch=batch).values_list("worker__username", flat=True):
+        counted[kinds.get(username, "unknown")] += 1
+    return counted
 
 
 def simulated_accuracy(worker, dataset) -> float:
@@ -217,7 +239,16 @@ def main() -> None:
         "--good-share", type=float, default=GOOD_SHARE,
         help=f"share of good workers, the rest noisy (default {GOOD_SHARE}: about 95%% label agreement)",
     )  # fmt: skip
+    parser.add_argument(
+        "--qc-alpha", type=float, default=QC_RULES["agreement_alpha"],
+        help=f"the QC-on row's significance level (default {QC_RULES['agreement_alpha']})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--qc-min", type=int, default=QC_RULES["agreement_min_judgments"],
+        help=f"the QC-on row's minimum count (default {QC_RULES['agreement_min_judgments']})",
+    )  # fmt: skip
     args = parser.parse_args()
+    QC_RULES.update(agreement_alpha=args.qc_alpha, agreement_min_judgments=args.qc_min)
     if not 0 <= args.good_share <= 1:
         parser.error("--good-share: a share from 0 to 1")
     paper_mix, spam_mix = mixes(args.good_share)
@@ -239,6 +270,7 @@ def main() -> None:
     ]}  # fmt: skip
     spam_batches, fixed_batches = [], []
     qc_missing = None
+    stopped = Counter()
     for seed in seeds:
         for key, mix, policy in [
             ("fixed", paper_mix, {"overlap": 3}),
@@ -254,6 +286,7 @@ def main() -> None:
         try:
             batch, seconds = spammer_batch(owner, dataset, mix=spam_mix, seed=seed, quality_control=True)
             rows["spam_qc"].add(majority_row(batch, "spam_qc", seconds))
+            stopped.update(stops_by_kind(batch, spam_mix, seed))
         except NotImplementedError as exc:
             qc_missing = str(exc)
         print(f"seed {seed} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -292,6 +325,18 @@ def main() -> None:
         f"20% spammers, QC off - spammer-free accuracy: {100 * (spam.accuracy - fixed.accuracy):+.2f} points "
         "(target with QC on: within 2)"
     )
+    spam_qc = rows["spam_qc"]
+    if spam_qc.items:
+        qc_gap = 100 * (spam_qc.accuracy - fixed.accuracy)
+        print(
+            f"20% spammers, QC on - spammer-free accuracy: {qc_gap:+.2f} points "
+            f"(target within 2: {'met' if abs(qc_gap) <= 2 else 'MISSED'}); QC rules {QC_RULES}"
+        )
+        kinds = sorted({k.removesuffix(" total") for k in stopped})
+        print(
+            "stopped by quality control: "
+            + ", ".join(f"{k} {stopped[k]} of {stopped[k + ' total']}" for k in kinds if k != "unknown")
+        )
     for name, (r, mae, n_workers) in ds.items():
         print(
             f"Dawid-Skene worker accuracy vs simulated, {name} ({n_workers} workers): r = {r:.3f}, MAE = {mae:.3f}"

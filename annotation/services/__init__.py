@@ -3,7 +3,8 @@
 - batches: create, launch, pause, resume, cancel;
 - engine: the assignment engine (claim, submit, skip, expire, how many judgments an item needs)
   and the item a worker sees;
-- workers: worker accounts (bulk, platform entry, invites) and the workers page's writes.
+- workers: worker accounts (bulk, platform entry, invites) and the workers page's writes;
+- quality: automatic quality control (rules, stop, set aside, reinstate).
 
 The public services are re-exported here, so callers write `services.batch_launch(...)`.
 """
@@ -27,6 +28,7 @@ from annotation.services.engine import (
     judgment_submit_and_claim,
     leases_expire,
 )
+from annotation.services.quality import quality_evaluate, quality_rules_set, worker_reinstate, worker_stop
 from annotation.services.workers import (
     worker_create_from_invite,
     worker_deactivate,
@@ -58,10 +60,14 @@ __all__ = [
     "judgment_submit",
     "judgment_submit_and_claim",
     "leases_expire",
+    "quality_evaluate",
+    "quality_rules_set",
     "worker_create_from_invite",
     "worker_deactivate",
     "worker_enter_from_platform",
     "worker_password_reset",
     "worker_reactivate",
+    "worker_reinstate",
+    "worker_stop",
     "workers_bulk_create",
 ]

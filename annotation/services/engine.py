@@ -22,7 +22,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from annotation import bounds, sql
-from annotation.models import Assignment, Batch, Item, Judgment
+from annotation.models import Assignment, Batch, Item, Judgment, WorkerStop
 from annotation.selectors import quota_used, worker_entitled, worker_scope
 from annotation.signals import judgments_changed
 from generation import release
@@ -133,6 +133,8 @@ def _candidates(worker, batch_id, gold: bool):
     )
     items = Item.objects.filter(batch__status=Status.RUNNING, is_gold=gold).exclude(Exists(mine))
     items = items.filter(worker_entitled(worker=worker, batch_id_field="batch_id"))
+    stopped = WorkerStop.objects.filter(batch_id=OuterRef("batch_id"), worker=worker, lifted_at__isnull=True)
+    items = items.exclude(Exists(stopped))  # sql.stopped: quality control stopped them in that batch
     if batch_id is not None:
         items = items.filter(batch_id=batch_id)
         batch = Batch.objects.filter(pk=batch_id).only("quota_per_worker").first()
@@ -159,8 +161,15 @@ def assignment_claim_next(
     current one: it takes a second lease (never more than two), and asking again returns it.
     Everything happens in one transaction, with the objects item_payload needs loaded alongside."""
     batch_id = batch.pk if isinstance(batch, Batch) else batch
-    with transaction.atomic(durable=True), connection.cursor() as cursor:
-        return _claim(cursor, worker, batch_id, ahead)
+    try:
+        with transaction.atomic(durable=True), connection.cursor() as cursor:
+            return _claim(cursor, worker, batch_id, ahead)
+    except _StoppedMeanwhile:
+        return None
+
+
+class _StoppedMeanwhile(Exception):
+    """Quality control stopped the worker in the batch while this claim ran: it is rolled back."""
 
 
 def _claim(cursor, worker, batch_id: int | None, ahead: bool) -> Assignment | None:
@@ -213,7 +222,9 @@ def _claim(cursor, worker, batch_id: int | None, ahead: bool) -> Assignment | No
         cursor.execute(sql.LEASE_INSERT, [item_id, worker.pk, item_batch_id, at, db_datetime(expires)])
     assignment_id = cursor.fetchone()[0]
     if not is_gold:
-        cursor.execute(sql.LEASE_COUNT_UP, [item_id])
+        cursor.execute(sql.LEASE_COUNT_UP, [item_id, worker.pk])
+        if cursor.rowcount == 0:
+            raise _StoppedMeanwhile
     return _lease(
         assignment_id, item_id, item_batch_id, worker.pk, now, expires, example_id, is_gold, payload
     )
@@ -293,7 +304,7 @@ def _judgment_submit(
             raise ApplicationError("No such assignment of yours.", status_code=404)
         (status, item_id, batch_id, claimed_at, expires_at, batch_status, overlap, lease_seconds,
          is_gold, judgment_count, lease_count, target, policy, k_min, on_ambiguity,
-         question, pronouns, fmt) = row  # fmt: skip
+         question, pronouns, fmt, stopped) = row  # fmt: skip
         if status == Assignment.Status.SUBMITTED:
             judgment = Judgment.objects.get(assignment_id=assignment_id)
             if key and judgment.idempotency_key == key:
@@ -305,6 +316,10 @@ def _judgment_submit(
             )
         if batch_status != Status.RUNNING:
             raise Conflict(f"The batch is {batch_status}; judgments are not accepted now.")
+        if stopped:
+            raise Conflict(
+                "Quality control stopped you in this batch: your answer was not recorded.", {"stopped": True}
+            )
         if status == Assignment.Status.SKIPPED:
             raise Conflict("You skipped this item.")
         example_fields = {"question": question, "pronoun_options": json_value(pronouns)}
@@ -392,8 +407,9 @@ def _judgment_submit(
 
 def judgments_valid():
     """The judgments that count: toward an item's judgment_count and target, and in every statistic.
-    sql.ITEM_ANSWERS is the same rule on the submit's hot path; change both together."""
-    return Judgment.objects.all()
+    sql.ITEM_ANSWERS is the same rule on the submit's hot path; change both together. Those that
+    quality control set aside (annotation.services.quality) do not count."""
+    return Judgment.objects.filter(set_aside=False)
 
 
 def items_settle(*, item_ids) -> None:
@@ -510,6 +526,8 @@ def judgment_submit_and_claim(
             pk=judgment.pk
         )
         return _handed_before(judgment, worker)
+    except _StoppedMeanwhile:
+        return JudgedAndNext(judgment, None, NEXT_NONE)
 
 
 def _handed_before(judgment: Judgment, worker) -> JudgedAndNext:

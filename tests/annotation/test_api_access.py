@@ -200,6 +200,9 @@ NOT_FOR_WORKERS = [
     "/api/v1/evaluations/", "/api/v1/evaluations/1/", "/api/v1/evaluations/1/cancel", "/api/v1/evaluations/1/compare",
     "/api/v1/evaluations/1/results.csv", "/evaluations/", "/evaluations/1/", "/evaluations/1/compare",
     "/evaluations/1/cancel", "/evaluations/1/results.csv",
+    "/api/v1/batches/{batch}/quality/", "/api/v1/batches/{batch}/quality/rules", "/api/v1/batches/{batch}/quality/stops",
+    "/api/v1/batches/{batch}/quality/log", "/api/v1/batches/{batch}/quality/reinstate",
+    "/batches/{batch}/quality/rules", "/batches/{batch}/quality/reinstate",
 ]  # fmt: skip
 # Reached by anyone, or elsewhere tested: the entry and invite links (tests/annotation/test_onboarding.py),
 # sign-in, the schema and its viewers, the health check, the worker API (driven below).

@@ -439,6 +439,49 @@ def test_the_pages_and_the_claim_agree_on_adaptive_items_in_every_state(research
             assert picked == [items[0].pk, items[5].pk]
 
 
+def test_the_pages_and_the_claim_agree_with_a_stopped_worker_and_set_aside_judgments(researcher):
+    # Quality control's states: s is stopped (their judgments set aside, their items reopened), r
+    # was stopped and reinstated (their judgments count again). For s the pages and the claim both
+    # find nothing, in this batch and across batches; for the others both pick the same item each
+    # time (the reopened ones first: closest to completion), also under adaptive overlap, where a
+    # set-aside answer no longer decides an item's target.
+    from annotation.services.quality import worker_reinstate, worker_stop
+
+    for policy in ({"overlap": 2}, {"overlap_policy": "adaptive", "k_min": 2, "k_max": 3}):
+        batch = running_batch(
+            researcher, [persona_dataset(slug=f"qc-{len(policy)}", rows=6)], sample_size=None, **policy
+        )
+        s, r, a, d = workers(4, prefix=f"qc{len(policy)}-")
+        for w in (s, r, a):
+            for _ in range(3):
+                judge(w, batch, answer=" No" if w is s else None)
+        held = services.assignment_claim_next(worker=s, batch=batch.pk)
+        worker_stop(batch=batch, worker_id=s.pk, reason="spam", actor=researcher)
+        worker_stop(batch=batch, worker_id=r.pk, reason="by mistake", actor=researcher)
+        worker_reinstate(batch=batch, worker_id=r.pk, user=researcher)
+        assert Assignment.objects.get(pk=held.pk).status == Assignment.Status.RELEASED
+        for scope in (batch.pk, None):
+            assert engine._candidates(s, scope, gold=False).first() is None
+            assert services.assignment_claim_next(worker=s, batch=scope) is None
+        # A stopped worker's submit of a lease they held is refused, and counts nowhere.
+        with pytest.raises(Conflict, match="stopped you"):
+            services.judgment_submit(
+                assignment_id=held.pk, worker=s, relevance=3, answer=" Yes", ambiguous=False
+            )
+        for item in Item.objects.filter(batch=batch):
+            assert item.judgment_count == item.judgments.filter(set_aside=False).count()
+        for worker in (d, a):
+            while True:
+                expected = engine._candidates(worker, batch.pk, gold=False).first()
+                claimed = services.assignment_claim_next(worker=worker, batch=batch.pk)
+                assert (claimed and claimed.item_id) == (expected and expected.pk)
+                if claimed is None:
+                    break
+                services.judgment_submit(
+                    assignment_id=claimed.pk, worker=worker, relevance=3, answer=" Yes", ambiguous=False
+                )
+
+
 @pytest.mark.parametrize(
     "persona, entitled",
     [

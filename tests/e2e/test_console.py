@@ -50,3 +50,27 @@ def test_an_adaptive_batch_page_shows_the_share_saved_as_it_grows(page, live_ser
         timeout=12_000,
     )
     assert page.inner_text("#progress-card [data-field=judgments_needed]") == "6"
+
+
+def test_quality_control_from_the_batch_page_rules_stop_log_and_reinstate(page, live_server, researcher):
+    from annotation.models import Judgment, QualityRules, WorkerStop
+    from tests.annotation.factories import made_by
+
+    batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
+    w = made_by(researcher, "suspect")
+    judge(w, batch)
+    log_in(page, live_server, researcher.username, PASSWORD)
+    page.goto(f"{live_server.url}/batches/{batch.pk}/")
+    page.fill("#quality-rules input[name=agreement_alpha]", "0.0001")
+    page.click("#quality-rules button:text('Save rules')")
+    page.wait_for_selector("#quality-log td:text('rules')")
+    assert QualityRules.objects.get(batch=batch).agreement_alpha == 0.0001
+    page.fill("#stop-worker input[name=reason]", "answers without reading")
+    page.click("#stop-worker button:text('Stop worker')")
+    page.wait_for_selector("#stops td.reason:text('answers without reading')")
+    assert page.inner_text("#progress-card [data-field=judgments_set_aside]") == "1"
+    assert "set_aside" in page.inner_text("#quality-log")
+    page.click("#stops button:text('Reinstate')")
+    page.wait_for_selector("#stops td:text('reinstated')")
+    assert WorkerStop.objects.get(worker=w).lifted_at is not None
+    assert not Judgment.objects.filter(worker=w, set_aside=True).exists()
