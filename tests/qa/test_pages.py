@@ -29,3 +29,9 @@ def test_the_health_check_reports_the_database(client):
 def test_the_api_docs_page_renders(client, researcher):
     client.force_login(researcher)
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_site_has_an_icon_so_browsers_do_not_log_a_404_per_visit(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("qa/favicon.svg")
+    assert 'rel="icon"' in client.get("/login/").content.decode()
