@@ -19,7 +19,7 @@ api_v1 = [
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on every site whatever the page links: answer it, not a 404 per visit.
-    path("favicon.ico", RedirectView.as_view(url=static("qa/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("qa/favicon.svg"), permanent=True), name="favicon"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -207,7 +207,7 @@ NOT_FOR_WORKERS = [
 # Reached by anyone, or elsewhere tested: the entry and invite links (tests/annotation/test_onboarding.py),
 # sign-in, the schema and its viewers, the health check, the worker API (driven below).
 ELSEWHERE = {
-    "platform-entry", "invite-accept", "login", "logout", "api-token", "schema", "api-docs", "api-redoc", "healthz",
+    "platform-entry", "invite-accept", "login", "logout", "api-token", "schema", "api-docs", "api-redoc", "healthz", "favicon",
     "api-assignment-next", "api-judgment-submit", "api-assignment-skip", "worker-progress-all",
 }  # fmt: skip
 FORBIDDEN = [
