@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.gzip import gzip_page
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from analysis.diversity import apis
@@ -20,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "maps/datasets/<int:key>/points",
-        _view("datasets", apis.MapPointsApi, get="points"),
+        gzip_page(_view("datasets", apis.MapPointsApi, get="points")),
         {"kind": "datasets"},
         name="api-map-dataset-points",
     ),
@@ -32,7 +33,7 @@ urlpatterns = [
     ),
     path(
         "maps/collections/<str:key>/points",
-        _view("collections", apis.MapPointsApi, get="points"),
+        gzip_page(_view("collections", apis.MapPointsApi, get="points")),  # as the page's points view
         {"kind": "collections"},
         name="api-map-collection-points",
     ),

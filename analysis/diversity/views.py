@@ -4,6 +4,7 @@ analysis/static/analysis/diversity_map.js) fed by the points view."""
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods
 
 from analysis.diversity import selectors, services
@@ -53,6 +54,7 @@ def map_progress(request, kind: str, key: str):
     )
 
 
+@gzip_page  # a collection's points are ~19 MB of JSON for the release's persona statements, ~5 MB gzipped
 @researcher_required
 def map_points(request, kind: str, key: str):
     dataset, collection, _ = _subject(kind, key)
