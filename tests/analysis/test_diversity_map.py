@@ -189,3 +189,11 @@ def test_the_map_job_goes_to_the_gpu_worker_and_the_sweep_knows_it():
 
     assert "analysis.diversity.tasks.map_compute" in app.tasks
     assert app.amqp.router.route({}, map_compute.name)["queue"].name == "gpu"
+
+
+@pytest.mark.parametrize("key", ["%C2%B2", "1%C2%B2", "99999999999999999999"])
+def test_a_dataset_id_that_is_not_a_plain_number_is_not_found(client, researcher, key):
+    # "²" passes str.isdigit() but not int(): it was a 500 on the map's page, progress and points.
+    client.force_login(researcher)
+    for tail in ("", "progress", "points"):
+        assert client.get(f"/reports/maps/datasets/{key}/{tail}").status_code == 404
