@@ -116,6 +116,10 @@ def evaluation_create(
         batch_datasets = list(the_batch.datasets.all())
         chosen = _datasets_checked(datasets or [d.slug for d in batch_datasets], allowed=batch_datasets)
         criteria = criteria or Criteria()
+        # The API and the form bound these; the command does not, and a NaN is no JSON PostgreSQL stores.
+        bounds.MIN_AGREEMENT.check("min_agreement", criteria.min_agreement)
+        bounds.MAX_AMBIGUOUS.check("max_ambiguous", criteria.max_ambiguous)
+        bounds.MIN_RELEVANCE.check("min_relevance", criteria.min_relevance)
         table, _summary = validated_of(report=report_of(batch=the_batch), criteria=criteria)
         outcome = dict(zip(table["example"].tolist(), table["passes"].tolist(), strict=True))
     else:
