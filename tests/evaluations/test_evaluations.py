@@ -330,3 +330,17 @@ def test_the_commands_thresholds_are_bounded_as_the_apis_are(researcher, forced,
             stdout=io.StringIO(), stderr=io.StringIO(),
         )  # fmt: skip
     assert not Evaluation.objects.exists()
+
+
+def test_a_batch_with_a_winogenerated_dataset_is_evaluated_on_its_other_datasets(researcher, forced):
+    # Naming no dataset means the batch's datasets: its winogenerated one (which has no
+    # behaviour-matching answer) used to refuse the whole evaluation instead of being left out.
+    batch, persona, mc, _workers = make_hand_batch(researcher)
+    wino = Dataset.objects.create(
+        slug="wino", name="wino", format="winogenerated", collection="winogenerated"
+    )
+    batch.datasets.add(wino)
+    evaluation = services.evaluation_create(user=researcher, models=["yes-model"], batch=batch.pk)
+    assert set(evaluation.datasets.values_list("slug", flat=True)) == {persona.slug, mc.slug}
+    with pytest.raises(ApplicationError, match="datasets: wino is a winogenerated dataset"):
+        services.evaluation_create(user=researcher, models=["yes-model"], batch=batch.pk, datasets=["wino"])
