@@ -197,3 +197,12 @@ def test_a_dataset_id_that_is_not_a_plain_number_is_not_found(client, researcher
     client.force_login(researcher)
     for tail in ("", "progress", "points"):
         assert client.get(f"/reports/maps/datasets/{key}/{tail}").status_code == 404
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**70)])
+def test_the_embed_commands_seed_is_bounded(researcher, fake_map, seed):
+    # A negative seed failed in UMAP after the embedding; one past a bigint failed the save.
+    dataset = persona_dataset()
+    with pytest.raises(CommandError, match="seed: must be a whole number from 0 to 2147483647"):
+        call_command("embed", "--dataset", dataset.slug, f"--seed={seed}")
+    assert not DiversityMap.objects.exists()
