@@ -277,6 +277,12 @@ def _score_model(evaluation: Evaluation, spec: dict, progress, budget: list) -> 
         progress(spec["spec"], done, total)
     if done == total:
         return
+    if model_key(model_spec(spec["spec"], user=evaluation.created_by)) != spec["key"]:
+        # Its scores would be stored, and reused by later evaluations, as the model it named before.
+        raise BackendError(
+            f"model: {spec['spec']} names another model or server than when this evaluation was created;"
+            " start a new evaluation"
+        )
     backend = backend_resolve(spec["spec"], user=evaluation.created_by)
     for template, todo in pending:
         th = prompts.template_hash(template)

@@ -344,3 +344,13 @@ def test_a_batch_with_a_winogenerated_dataset_is_evaluated_on_its_other_datasets
     assert set(evaluation.datasets.values_list("slug", flat=True)) == {persona.slug, mc.slug}
     with pytest.raises(ApplicationError, match="datasets: wino is a winogenerated dataset"):
         services.evaluation_create(user=researcher, models=["yes-model"], batch=batch.pk, datasets=["wino"])
+
+
+def test_an_endpoint_changed_after_the_evaluation_was_created_fails_it_instead_of_mixing_models(
+    researcher, persona, forced
+):
+    evaluation = services.evaluation_create(user=researcher, models=["yes-model"], datasets=[persona.slug])
+    ModelEndpoint.objects.filter(name="yes-model").update(base_url="http://elsewhere.invalid/v1")
+    evaluation = services.evaluation_execute(evaluation_id=evaluation.pk)
+    assert evaluation.status == "failed" and "start a new evaluation" in evaluation.error
+    assert not ModelScore.objects.exists()  # nothing stored under the old model's identity
