@@ -89,7 +89,9 @@ def test_the_endpoint_pages_list_only_ones_own_endpoints(client, researcher, oth
     assert "ritas-vllm" in client.get("/datasets/runs/endpoints/").content.decode()
 
 
-def test_an_endpoint_name_taken_again_loads_the_new_owners_server(researcher, other_researcher, ritas_endpoint):
+def test_an_endpoint_name_taken_again_loads_the_new_owners_server(
+    researcher, other_researcher, ritas_endpoint
+):
     """The worker keeps its backends by endpoint name: once Rita's endpoint is deleted (in the admin)
     and another researcher names theirs the same, their jobs must call their server with their key."""
     try:
