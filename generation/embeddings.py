@@ -123,6 +123,30 @@ def near_duplicate_pairs(vectors: np.ndarray, *, threshold: float) -> list[tuple
     return pairs
 
 
+def near_duplicate_top(
+    vectors: np.ndarray, *, threshold: float, limit: int
+) -> tuple[int, list[tuple[int, int, float]]]:
+    """(how many pairs near_duplicate_pairs would find, the `limit` most similar of them). Holds
+    one block and `limit` pairs: at a low threshold a dataset of 20,000 similar statements has
+    tens of millions of pairs, gigabytes as a list (the page and the API show 200)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    cut = np.float32(threshold) - np.float32(1e-6)
+    count, best = 0, []
+    for start in range(0, len(v), BLOCK):
+        sims = v[start : start + BLOCK] @ v.T
+        sims[:, :start] = -np.inf  # each pair once, i < j: columns up to the row's own are left out
+        inner = sims[:, start : start + len(sims)]
+        inner[np.tril_indices(len(sims))] = -np.inf
+        found = int(np.count_nonzero(sims >= cut))
+        count += found
+        if found and limit > 0:
+            flat = sims.ravel()
+            top = np.argpartition(flat, -min(limit, found))[-min(limit, found) :]
+            best += [(start + int(f) // len(v), int(f) % len(v), float(flat[f])) for f in top]
+            best = sorted(best, key=lambda p: (-p[2], p[0], p[1]))[:limit]
+    return count, best
+
+
 def near_duplicates_drop(vectors: np.ndarray, *, threshold: float) -> list[int]:
     """Indices kept when each row, in the order given (best first), is dropped if it is a near
     duplicate (cosine >= threshold) of a row kept before it."""

@@ -81,12 +81,11 @@ def dataset_near_duplicates(*, dataset, threshold: float, model: str, limit: int
     """The pairs of the dataset's examples whose embeddings' cosine similarity is at least
     `threshold`, most similar first (`limit` of them), with how many examples have an embedding
     (pairs are found among those only)."""
-    from generation.embeddings import near_duplicate_pairs
+    from generation.embeddings import near_duplicate_top
 
     examples = Example.objects.filter(dataset=dataset)
     ids, matrix = embeddings_of(examples=examples, model=model)
-    pairs = near_duplicate_pairs(matrix, threshold=threshold)
-    shown = pairs[:limit]
+    count, shown = near_duplicate_top(matrix, threshold=threshold, limit=limit)
     wanted = {int(ids[i]) for i, j, _ in shown} | {int(ids[j]) for i, j, _ in shown}
     rows = {
         pk: {"id": pk, "line": line, "text": example_text(question=q, statement=s, sentence_with_blank=w)}
@@ -99,7 +98,7 @@ def dataset_near_duplicates(*, dataset, threshold: float, model: str, limit: int
         "model": model,
         "examples": examples.count(),
         "embedded": len(ids),
-        "count": len(pairs),
+        "count": count,
         "pairs": [
             {"a": rows[int(ids[i])], "b": rows[int(ids[j])], "cosine": round(c, 4)} for i, j, c in shown
         ],

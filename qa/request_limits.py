@@ -45,7 +45,7 @@ class RequestLimitsMiddleware:
         limit = body_limit(request.META.get("CONTENT_TYPE", ""))
         raw_length = request.META.get("CONTENT_LENGTH", "").strip()
         if raw_length:
-            if not raw_length.isdigit():
+            if not (raw_length.isascii() and raw_length.isdigit()):  # "²" is a digit to isdigit, not to int
                 return error_response(
                     request, 400, "The Content-Length header must be a whole number of bytes.",
                     {"header": "Content-Length"},

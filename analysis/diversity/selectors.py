@@ -128,7 +128,10 @@ def map_subject(*, kind: str, key: str) -> tuple[Dataset | None, str | None, str
     from generation.models import Collection
 
     if kind == "datasets":
-        dataset = Dataset.objects.filter(pk=int(key)).first() if str(key).isdigit() else None
+        # isdigit() alone lets "²" through to int(); an id has ASCII digits and fits a bigint.
+        text = str(key)
+        wellformed = text.isascii() and text.isdecimal() and len(text) <= 18
+        dataset = Dataset.objects.filter(pk=int(text)).first() if wellformed else None
         return None if dataset is None else (dataset, None, dataset.slug)
     if key in Collection.values:
         return None, key, f"{Collection(key).label} collection"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from analysis.diversity.models import DiversityMap
 from analysis.diversity.projection import umap_project
 from generation import embeddings, vectors
+from generation.bounds import SEED
 from generation.embeddings import MINILM, Embedder, EmbeddingsUnavailable
 from generation.models import Collection, Dataset, Example
 from qa.errors import ApplicationError
@@ -50,6 +51,7 @@ def map_request(
     (the embed command, with its progress bar)."""
     if (dataset is None) == (collection is None):
         raise ApplicationError("Name a dataset or a collection.", {"field": "dataset"})
+    SEED.check("seed", seed)  # UMAP's random_state takes 0 .. 2**32 - 1
     if dataset is not None:
         subject = {"scope": DiversityMap.Scope.DATASET, "dataset": dataset}
         examples = Example.objects.filter(dataset=dataset)

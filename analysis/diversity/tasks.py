@@ -1,9 +1,8 @@
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from analysis.diversity import services
 from analysis.diversity.models import DiversityMap
-from qa.work import job_held
+from generation.model_jobs import job_task_run
 
 
 @shared_task(
@@ -13,8 +12,5 @@ from qa.work import job_held
     ignore_result=True,
 )
 def map_compute(map_id: int) -> None:
-    transient = (OperationalError, InterfaceError)  # the database, back soon
-    failed = {"error": lambda exc: f"{type(exc).__name__}: {exc}"[:2000]}
-    with job_held(DiversityMap, map_id, task=map_compute, transient=transient, failed=failed) as mine:
-        if mine:
-            services.map_execute(map_id=map_id)
+    # The claim, heartbeat and failure handling of every model job (generation.model_jobs).
+    job_task_run(DiversityMap, map_id, task=map_compute, execute=lambda: services.map_execute(map_id=map_id))

@@ -54,6 +54,10 @@ def _models_checked(specs: list[str], user) -> list[dict]:
     return checked
 
 
+def _scorable(dataset: Dataset) -> bool:
+    return dataset.collection not in prompts.UNSCORABLE and not dataset.format.startswith("winogenerated")
+
+
 def _datasets_checked(names: list, *, allowed: list[Dataset] | None) -> list[Dataset]:
     """Datasets by slug or id; every researcher may use every dataset of the deployment, but a
     batch's evaluation only the batch's datasets."""
@@ -76,7 +80,7 @@ def _datasets_checked(names: list, *, allowed: list[Dataset] | None) -> list[Dat
         if dataset not in chosen:
             chosen.append(dataset)
     for dataset in chosen:
-        if dataset.collection in prompts.UNSCORABLE or dataset.format.startswith("winogenerated"):
+        if not _scorable(dataset):
             why = prompts.UNSCORABLE["winogenerated"]
             raise ApplicationError(
                 f"datasets: {dataset.slug} is a winogenerated dataset, which cannot be evaluated: {why}",
@@ -114,8 +118,17 @@ def evaluation_create(
         if the_batch is None:
             raise ApplicationError(f"batch: no batch {batch} among yours", {"field": "batch"})
         batch_datasets = list(the_batch.datasets.all())
-        chosen = _datasets_checked(datasets or [d.slug for d in batch_datasets], allowed=batch_datasets)
+        # None named: every one of the batch's datasets that can be scored (a winogenerated one
+        # in the batch would otherwise refuse the whole evaluation); all unscorable: refused by name.
+        default = [d.slug for d in batch_datasets if _scorable(d)]
+        chosen = _datasets_checked(
+            datasets or default or [d.slug for d in batch_datasets], allowed=batch_datasets
+        )
         criteria = criteria or Criteria()
+        # The API and the form bound these; the command does not, and a NaN is no JSON PostgreSQL stores.
+        bounds.MIN_AGREEMENT.check("min_agreement", criteria.min_agreement)
+        bounds.MAX_AMBIGUOUS.check("max_ambiguous", criteria.max_ambiguous)
+        bounds.MIN_RELEVANCE.check("min_relevance", criteria.min_relevance)
         table, _summary = validated_of(report=report_of(batch=the_batch), criteria=criteria)
         outcome = dict(zip(table["example"].tolist(), table["passes"].tolist(), strict=True))
     else:
@@ -264,6 +277,12 @@ def _score_model(evaluation: Evaluation, spec: dict, progress, budget: list) -> 
         progress(spec["spec"], done, total)
     if done == total:
         return
+    if model_key(model_spec(spec["spec"], user=evaluation.created_by)) != spec["key"]:
+        # Its scores would be stored, and reused by later evaluations, as the model it named before.
+        raise BackendError(
+            f"model: {spec['spec']} names another model or server than when this evaluation was created;"
+            " start a new evaluation"
+        )
     backend = backend_resolve(spec["spec"], user=evaluation.created_by)
     for template, todo in pending:
         th = prompts.template_hash(template)

@@ -22,6 +22,7 @@ from qa.errors import ApplicationError
 from qa.work import jobs_heal, send_on_commit
 
 _BACKENDS: dict[str, object] = {}  # loaded once per process (a GPU worker keeps its model)
+_LOADED_AS: dict[str, dict] = {}  # what each of them was loaded from (model_spec's answer)
 SCORE_CHUNK = 32
 
 
@@ -50,10 +51,13 @@ def backend_resolve(spec: str, *, user=None):
     found = model_spec(spec, user=user)
     if not endpoints_usable_by(user=user).filter(name=spec).exists():
         spec = found["model"]  # a folder: by its resolved path
-    if spec in _BACKENDS:
+    # An endpoint changed in the admin (or deleted and its name taken by another researcher) is
+    # loaded again: the old backend would call the old server with the old key, and its scores
+    # would be stored under the new identity. Stand-ins that tests put here have no record.
+    if spec in _BACKENDS and _LOADED_AS.get(spec, found) == found:
         return _BACKENDS[spec]
     backend = backend_load(**found)
-    _BACKENDS[spec] = backend
+    _BACKENDS[spec], _LOADED_AS[spec] = backend, found
     return backend
 
 

@@ -206,3 +206,20 @@ def test_the_points_travel_gzipped_to_a_browser_that_accepts_it(api, client, com
     ):
         assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
         assert len(json.loads(gzip.decompress(response.content))["x"]) == 5
+
+
+@pytest.mark.parametrize("key", ["%C2%B2", "1%C2%B2", "99999999999999999999"])
+def test_a_dataset_id_that_is_not_a_plain_number_is_not_found(client, researcher, key):
+    # "²" passes str.isdigit() but not int(): it was a 500 on the map's page, progress and points.
+    client.force_login(researcher)
+    for tail in ("", "progress", "points"):
+        assert client.get(f"/reports/maps/datasets/{key}/{tail}").status_code == 404
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**70)])
+def test_the_embed_commands_seed_is_bounded(researcher, fake_map, seed):
+    # A negative seed failed in UMAP after the embedding; one past a bigint failed the save.
+    dataset = persona_dataset()
+    with pytest.raises(CommandError, match="seed: must be a whole number from 0 to 2147483647"):
+        call_command("embed", "--dataset", dataset.slug, f"--seed={seed}")
+    assert not DiversityMap.objects.exists()

@@ -308,3 +308,49 @@ def test_the_crowd_split_columns_show_only_when_both_sides_were_scored(client, r
     only = _run(researcher, models=["yes-model"], batch=batch.pk, validated_only=True)
     assert "Not validated" in client.get(f"/evaluations/{both.pk}/").content.decode()
     assert "Not validated" not in client.get(f"/evaluations/{only.pk}/").content.decode()
+
+
+def test_the_command_names_an_evaluation_to_resume_that_does_not_exist(researcher):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--resume: no evaluation 12345"):
+        call_command("evaluate", "--resume=12345", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.parametrize(("option", "field"), [("--min-agreement=nan", "min_agreement"), ("--max-ambiguous=-1", "max_ambiguous"), ("--min-relevance=9", "min_relevance")])  # fmt: skip
+def test_the_commands_thresholds_are_bounded_as_the_apis_are(researcher, forced, option, field):
+    # The command reaches the service without a serializer: a NaN threshold was stored as JSON
+    # that PostgreSQL refuses, and one out of range validated nothing without a word.
+    from django.core.management import CommandError, call_command
+
+    batch, _persona, _mc, _workers = make_hand_batch(researcher)
+    with pytest.raises(CommandError, match=f"{field}: must be"):
+        call_command(
+            "evaluate", "--model=yes-model", f"--batch={batch.pk}", option, f"--user={researcher.username}",
+            stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
+    assert not Evaluation.objects.exists()
+
+
+def test_a_batch_with_a_winogenerated_dataset_is_evaluated_on_its_other_datasets(researcher, forced):
+    # Naming no dataset means the batch's datasets: its winogenerated one (which has no
+    # behaviour-matching answer) used to refuse the whole evaluation instead of being left out.
+    batch, persona, mc, _workers = make_hand_batch(researcher)
+    wino = Dataset.objects.create(
+        slug="wino", name="wino", format="winogenerated", collection="winogenerated"
+    )
+    batch.datasets.add(wino)
+    evaluation = services.evaluation_create(user=researcher, models=["yes-model"], batch=batch.pk)
+    assert set(evaluation.datasets.values_list("slug", flat=True)) == {persona.slug, mc.slug}
+    with pytest.raises(ApplicationError, match="datasets: wino is a winogenerated dataset"):
+        services.evaluation_create(user=researcher, models=["yes-model"], batch=batch.pk, datasets=["wino"])
+
+
+def test_an_endpoint_changed_after_the_evaluation_was_created_fails_it_instead_of_mixing_models(
+    researcher, persona, forced
+):
+    evaluation = services.evaluation_create(user=researcher, models=["yes-model"], datasets=[persona.slug])
+    ModelEndpoint.objects.filter(name="yes-model").update(base_url="http://elsewhere.invalid/v1")
+    evaluation = services.evaluation_execute(evaluation_id=evaluation.pk)
+    assert evaluation.status == "failed" and "start a new evaluation" in evaluation.error
+    assert not ModelScore.objects.exists()  # nothing stored under the old model's identity

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from generation import embeddings, vectors
-from generation.embeddings import EmbeddingsUnavailable, near_duplicate_pairs, near_duplicates_drop
+from generation.embeddings import (
+    EmbeddingsUnavailable,
+    near_duplicate_pairs,
+    near_duplicate_top,
+    near_duplicates_drop,
+)
 from generation.models import Dataset, Example, ExampleEmbedding
 from tests.fake_embedder import FakeEmbedder
 
@@ -35,6 +40,22 @@ def test_a_pair_just_below_the_threshold_is_not_a_near_duplicate():
 def test_pairs_across_blocks_are_found_once(monkeypatch):
     monkeypatch.setattr(embeddings, "BLOCK", 2)
     assert [(i, j) for i, j, _ in near_duplicate_pairs(HAND, threshold=0.95)] == [(0, 2), (0, 1), (1, 2)]
+
+
+@pytest.mark.parametrize("block", [2, 7, 2048])
+def test_the_pages_top_pairs_and_count_are_those_of_the_full_list(monkeypatch, block):
+    # The dataset page and API keep only the pairs they show: the full list of a large dataset at
+    # a low threshold held gigabytes. The count and the shown pairs must not change.
+    monkeypatch.setattr(embeddings, "BLOCK", block)
+    vectors_ = unit(*np.random.default_rng(3).normal(size=(40, 4)).tolist())
+    every = near_duplicate_pairs(vectors_, threshold=0.6)
+    assert len(every) > 30
+    assert near_duplicate_top(vectors_, threshold=0.6, limit=10) == (len(every), every[:10])
+    assert near_duplicate_top(HAND, threshold=0.95, limit=200) == (
+        3,
+        near_duplicate_pairs(HAND, threshold=0.95),
+    )
+    assert near_duplicate_top(HAND[[0, 3]], threshold=0.5, limit=5) == (0, [])
 
 
 def test_dropping_keeps_the_first_of_each_group_of_near_duplicates(monkeypatch):

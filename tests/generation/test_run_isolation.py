@@ -87,3 +87,22 @@ def test_the_endpoint_pages_list_only_ones_own_endpoints(client, researcher, oth
     assert "ritas-vllm" not in client.get("/datasets/runs/").content.decode()
     client.force_login(researcher)
     assert "ritas-vllm" in client.get("/datasets/runs/endpoints/").content.decode()
+
+
+def test_an_endpoint_name_taken_again_loads_the_new_owners_server(
+    researcher, other_researcher, ritas_endpoint
+):
+    """The worker keeps its backends by endpoint name: once Rita's endpoint is deleted (in the admin)
+    and another researcher names theirs the same, their jobs must call their server with their key."""
+    try:
+        assert services.backend_resolve("ritas-vllm", user=researcher).base_url == "http://127.0.0.1:9/v1"
+        ritas_endpoint.delete()
+        ModelEndpoint.objects.create(
+            name="ritas-vllm", kind="openai", model="m", base_url="http://127.0.0.1:10/v1", api_key="sk-other",
+            created_by=other_researcher,
+        )  # fmt: skip
+        backend = services.backend_resolve("ritas-vllm", user=other_researcher)
+        assert backend.base_url == "http://127.0.0.1:10/v1" and "sk-rita" not in str(vars(backend))
+    finally:
+        services._BACKENDS.pop("ritas-vllm", None)
+        services._LOADED_AS.pop("ritas-vllm", None)

@@ -137,3 +137,12 @@ def test_an_empty_json_body_is_still_read_as_no_data(api):
     response = api().generic("POST", "/api/v1/auth/token", b"", content_type="application/json", CONTENT_LENGTH="0")
     assert response.status_code == 400
     assert response.json()["error"].startswith("username:")  # the serializer spoke, not the parser
+
+
+@pytest.mark.parametrize("length", ["²", "１２", "abc"])
+def test_a_content_length_that_is_not_ascii_digits_is_a_400_naming_the_header(client, length):
+    # runserver (bin/start) passes the header as sent; "²" passed str.isdigit() and was a 500.
+    answer = client.generic(
+        "POST", "/api/v1/auth/token", b"{}", content_type="application/json", CONTENT_LENGTH=length
+    )
+    assert answer.status_code == 400 and answer.json()["extra"] == {"header": "Content-Length"}

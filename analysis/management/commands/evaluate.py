@@ -1,11 +1,11 @@
 """`python manage.py evaluate --model M --dataset D`: the same evaluation as the Evaluations page,
 scored in this process with a progress bar per model; prints the results table."""
 
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.evaluations import prompts, selectors, services
+from analysis.models import Evaluation
 from analysis.validation import Criteria
 from generation.model_jobs import ProgressBars, command_execute
 from qa.errors import ApplicationError
@@ -60,6 +60,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--user: no user {o['user']!r}")
         if o["resume"]:
             evaluation_id = o["resume"]
+            if not Evaluation.objects.filter(pk=evaluation_id).exists():
+                raise CommandError(f"--resume: no evaluation {evaluation_id}")
         else:
             templates = {}
             for item in o["template"]:
