@@ -9,6 +9,7 @@ reuses the score instead of computing it again.
 
 import hashlib
 import json
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Q
@@ -31,9 +32,24 @@ PERSONA_QUESTION = 'Is the following statement something you would say?\n"{state
 
 def model_key(found: dict) -> str:
     """The identity scores are kept under: what is loaded or called, not the name it goes by (the
-    key is left out: another key to the same model gives the same log-probs)."""
+    key is left out: another key to the same model gives the same log-probs). A local folder is
+    also known by its files' names, sizes and modification times: weights replaced in the same
+    folder are another model, whose scores must not be taken from the old one's."""
     identity = {k: found[k] for k in ("kind", "model", "base_url")}
+    if found["kind"] == "transformers":
+        identity["files"] = _folder_fingerprint(found["model"])
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _folder_fingerprint(folder: str) -> list:
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    return sorted(
+        (str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file() and (stat := path.stat())
+    )
 
 
 def _models_checked(specs: list[str], user) -> list[dict]:

@@ -354,3 +354,15 @@ def test_an_endpoint_changed_after_the_evaluation_was_created_fails_it_instead_o
     evaluation = services.evaluation_execute(evaluation_id=evaluation.pk)
     assert evaluation.status == "failed" and "start a new evaluation" in evaluation.error
     assert not ModelScore.objects.exists()  # nothing stored under the old model's identity
+
+
+def test_a_local_models_scores_are_its_weights_not_its_folders_name(tmp_path):
+    # Scores are reused by model_key: replacing the weights in the same folder makes another model.
+    (tmp_path / "config.json").write_text("{}")
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"first weights")
+    found = {"kind": "transformers", "model": str(tmp_path), "base_url": ""}
+    before = services.model_key(found)
+    assert services.model_key(found) == before  # the same files: the same model, its scores reused
+    weights.write_bytes(b"other weights, retrained")
+    assert services.model_key(found) != before
