@@ -222,3 +222,23 @@ def test_set_aside_judgments_are_counted_apart_on_progress_pages_exports_and_the
     client.login(username=researcher.username, password=PASSWORD)
     page = client.get(f"/reports/batches/{batch.pk}/").content.decode()
     assert 'id="set-aside-count">6<' in page
+
+
+def test_a_paused_batch_that_a_reinstatement_completed_completes_on_resume(researcher):
+    # Reinstating while paused completes every item, but a paused batch stays paused; resuming it
+    # used to leave it running with nothing open, and no submit could ever complete it.
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1, sample_size=None)
+    w, s = workers(2)
+    judge_as(w, batch)
+    judge_as(s, batch)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    worker_stop(batch=batch, worker_id=s.pk, reason="check", actor=researcher, set_aside=True)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING
+    services.batch_pause(batch=batch, user=researcher)
+    worker_reinstate(batch=batch, worker_id=s.pk, user=researcher)
+    assert not Item.objects.filter(batch=batch, completed_at__isnull=True).exists()
+    batch = services.batch_resume(batch=batch, user=researcher)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED and batch.completed_at is not None
