@@ -242,3 +242,18 @@ def test_a_paused_batch_that_a_reinstatement_completed_completes_on_resume(resea
     batch = services.batch_resume(batch=batch, user=researcher)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED and batch.completed_at is not None
+
+
+def test_open_stops_come_before_lifted_ones_on_every_database(researcher):
+    # The console and GET .../quality/stops list the workers still stopped first. Ordering by
+    # lifted_at put them last on PostgreSQL, which sorts NULLs after every date.
+    from annotation.quality_selectors import worker_stops_of
+
+    batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
+    lifted, still = workers(2)
+    judge_as(lifted, batch)
+    judge_as(still, batch)
+    worker_stop(batch=batch, worker_id=lifted.pk, reason="first", actor=researcher)
+    worker_reinstate(batch=batch, worker_id=lifted.pk, user=researcher)
+    worker_stop(batch=batch, worker_id=still.pk, reason="second", actor=researcher)
+    assert [s["worker_id"] for s in worker_stops_of(batch=batch)] == [still.pk, lifted.pk]
