@@ -257,3 +257,21 @@ def test_open_stops_come_before_lifted_ones_on_every_database(researcher):
     worker_reinstate(batch=batch, worker_id=lifted.pk, user=researcher)
     worker_stop(batch=batch, worker_id=still.pk, reason="second", actor=researcher)
     assert [s["worker_id"] for s in worker_stops_of(batch=batch)] == [still.pk, lifted.pk]
+
+
+def test_after_setting_judgments_aside_the_next_evaluation_waits_a_fiftieth_of_what_remains(
+    crowd, monkeypatch
+):
+    # Without a broker an evaluation waits for the valid judgments to grow past those the last one
+    # saw. It saw the stopped worker's, which it then set aside: counting them kept every later
+    # stop waiting until the others had given as many judgments again.
+    from annotation.models import QualityRules
+    from annotation.services import quality
+
+    sent = []
+    monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append(args) or True)
+    batch = crowd["batch"]
+    valid = Judgment.objects.filter(batch=batch, set_aside=False).count()
+    assert QualityRules.objects.get(batch=batch).evaluated_judgments == valid
+    judge_as(crowd["d"], batch)
+    assert quality.quality_changed(batch_id=batch.pk) is True and sent == [(batch.pk,)]
