@@ -117,7 +117,9 @@ class QualityRulesApi(APIView):
     )
     def patch(self, request, id: int):
         batch = batch_for_request(request, id)
-        data = RulesSerializer(data=request.data)
+        # partial: a field left out stays, in a form-encoded body too (there a missing checkbox
+        # would otherwise read as false).
+        data = RulesSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         unknown = (
             sorted(set(request.data) - set(RulesSerializer().fields)) if hasattr(request.data, "keys") else []
