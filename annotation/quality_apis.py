@@ -89,6 +89,13 @@ def _rules_data(batch) -> dict:
     return {name: getattr(rules, name) for name in RulesSerializer().fields}
 
 
+def _stop_data(batch, stop) -> dict:
+    """The stop as the stops list shows it (with the judgments it set aside)."""
+    return StopSerializer(
+        next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
+    ).data
+
+
 class QualityOverviewApi(APIView):
     permission_classes = [IsResearcher]
 
@@ -155,8 +162,7 @@ class QualityStopsApi(APIView):
             batch=batch, worker_id=fields["worker"], reason=fields["reason"], actor=request.user,
             set_aside=fields["set_aside"],
         )  # fmt: skip
-        row = next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
-        return Response(StopSerializer(row).data, status=status.HTTP_201_CREATED)
+        return Response(_stop_data(batch, stop), status=status.HTTP_201_CREATED)
 
 
 class QualityLogApi(APIView):
@@ -184,5 +190,4 @@ class QualityReinstateApi(APIView):
         stop = quality.worker_reinstate(
             batch=batch, worker_id=fields["worker"], user=request.user, reason=fields["reason"]
         )
-        row = next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
-        return Response(StopSerializer(row).data)
+        return Response(_stop_data(batch, stop))
