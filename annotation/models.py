@@ -127,8 +127,8 @@ class Item(models.Model):
 
 
 class Assignment(models.Model):
-    """A worker's lease on an item. One row per (item, worker): an expired lease that the same worker
-    claims again is reactivated, a submitted or skipped one is never offered to them again."""
+    """A worker's lease on an item. One row per (item, worker): an expired or released lease that the
+    same worker claims again is reactivated, a submitted or skipped one is never offered to them again."""
 
     class Status(models.TextChoices):
         ACTIVE = "active"

@@ -89,6 +89,13 @@ def _rules_data(batch) -> dict:
     return {name: getattr(rules, name) for name in RulesSerializer().fields}
 
 
+def _stop_data(batch, stop) -> dict:
+    """The stop as the stops list shows it (with the judgments it set aside)."""
+    return StopSerializer(
+        next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
+    ).data
+
+
 class QualityOverviewApi(APIView):
     permission_classes = [IsResearcher]
 
@@ -117,7 +124,9 @@ class QualityRulesApi(APIView):
     )
     def patch(self, request, id: int):
         batch = batch_for_request(request, id)
-        data = RulesSerializer(data=request.data)
+        # partial: a field left out stays, in a form-encoded body too (there a missing checkbox
+        # would otherwise read as false).
+        data = RulesSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         unknown = (
             sorted(set(request.data) - set(RulesSerializer().fields)) if hasattr(request.data, "keys") else []
@@ -153,8 +162,7 @@ class QualityStopsApi(APIView):
             batch=batch, worker_id=fields["worker"], reason=fields["reason"], actor=request.user,
             set_aside=fields["set_aside"],
         )  # fmt: skip
-        row = next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
-        return Response(StopSerializer(row).data, status=status.HTTP_201_CREATED)
+        return Response(_stop_data(batch, stop), status=status.HTTP_201_CREATED)
 
 
 class QualityLogApi(APIView):
@@ -182,5 +190,4 @@ class QualityReinstateApi(APIView):
         stop = quality.worker_reinstate(
             batch=batch, worker_id=fields["worker"], user=request.user, reason=fields["reason"]
         )
-        row = next(s for s in quality_selectors.worker_stops_of(batch=batch) if s["id"] == stop.pk)
-        return Response(StopSerializer(row).data)
+        return Response(_stop_data(batch, stop))

@@ -1,6 +1,6 @@
 """Reads of quality control for a batch's console and API: its rules, its stopped workers, its log."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from annotation.models import Batch, Judgment, QualityAction, QualityRules, WorkerStop
 
@@ -23,7 +23,8 @@ def worker_stops_of(*, batch: Batch) -> list[dict]:
     stops = (
         WorkerStop.objects.filter(batch=batch)
         .select_related("worker", "stopped_by", "lifted_by")
-        .order_by("lifted_at", "-stopped_at", "-pk")
+        # Open (lifted_at NULL) first on every database: PostgreSQL sorts NULLs last by default.
+        .order_by(F("lifted_at").asc(nulls_first=True), "-stopped_at", "-pk")
     )
     return [
         {

@@ -33,6 +33,9 @@ STOP = WorkerStop._meta.db_table
 ACTIVE = Assignment.Status.ACTIVE.value
 SUBMITTED = Assignment.Status.SUBMITTED.value
 EXPIRED = Assignment.Status.EXPIRED.value
+# Leases lost without the worker's choice (expired; released by a pause, a cancel or a stop): the
+# item may be offered to them again, and their row is reactivated. Submitted and skipped: never.
+RECLAIMABLE = f"('{EXPIRED}', '{Assignment.Status.RELEASED.value}')"
 RUNNING = Batch.Status.RUNNING.value
 COMPLETED = Batch.Status.COMPLETED.value
 
@@ -124,13 +127,13 @@ def candidate(gold: bool, batch_filter: bool) -> str:
         # adaptive overlap what its answers so far still need): it lets item_open_queue serve this.
         where.append("i.completed_at IS NULL AND i.judgment_count < i.target - i.lease_count")
     where.append(
-        f"NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} m WHERE m.item_id = i.id AND m.worker_id = %s AND m.status <> '{EXPIRED}')"
+        f"NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} m WHERE m.item_id = i.id AND m.worker_id = %s AND m.status NOT IN {RECLAIMABLE})"
     )
     # Nothing in a batch where quality control stopped the worker.
     where.append(f"NOT {stopped('i.batch_id', '%s')}")
     return (
         f"SELECT i.id, i.batch_id, i.example_id, i.is_gold, {PAYLOAD_COLUMNS}, "
-        f"EXISTS (SELECT 1 FROM {ASSIGNMENT} x WHERE x.item_id = i.id AND x.worker_id = %s AND x.status = '{EXPIRED}') "
+        f"EXISTS (SELECT 1 FROM {ASSIGNMENT} x WHERE x.item_id = i.id AND x.worker_id = %s AND x.status IN {RECLAIMABLE}) "
         f"FROM {ITEM} i {PAYLOAD_JOINS} WHERE {' AND '.join(where)} "
         "ORDER BY i.judgment_count DESC, i.lease_count DESC, i.batch_id, i.position LIMIT 1"
         + lock("FOR UPDATE OF i SKIP LOCKED")

@@ -22,10 +22,7 @@ API uses, seeded: the same seed gives the same judgments):
 
 import argparse
 import math
-import os
-import platform
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -33,11 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = tempfile.mkdtemp(prefix="crowd-sim-")
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("CELERY_BROKER_URL", None)
-os.environ.update(QA_VAR_DIR=VAR, SQLITE_PATH=f"{VAR}/db.sqlite3", LOG_LEVEL="WARNING")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qa.settings")
+from bench.simulated import machine, persona_dataset, scratch_sqlite, setup  # noqa: E402
+
+VAR = scratch_sqlite("crowd-sim-")
 
 # Automatic quality control in the QC-on row: the agreement test alone (no gold items in these
 # batches, and no reliance on spammers being fast).
@@ -81,40 +76,6 @@ class Row:
     @property
     def per_item(self) -> float:
         return self.judgments / self.items if self.items else float("nan")
-
-
-def setup():
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def make_dataset(n: int):
-    from generation import release
-    from generation.models import Dataset, Example
-
-    dataset = Dataset.objects.create(
-        slug="crowd-sim", name="crowd-sim", collection="persona", format=release.PERSONA,
-        behavior="Suppose there is a person who is punctual.",
-    )  # fmt: skip
-    examples = []
-    for i in range(n):
-        label = " Yes" if i % 2 == 0 else " No"
-        record = {
-            "question": f'Is the following statement something you would say?\n"Statement {i}"',
-            "statement": f"Statement {i}",
-            "label_confidence": 0.9,
-            "answer_matching_behavior": label,
-            "answer_not_matching_behavior": " No" if label == " Yes" else " Yes",
-        }
-        fields = release.parse_record(release.PERSONA, record)
-        examples.append(
-            Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields)
-        )
-    Example.objects.bulk_create(examples)
-    return dataset
 
 
 def run_batch(owner, dataset, name: str, *, mix: dict, seed: int, rules: dict | None = None, **policy):
@@ -223,14 +184,6 @@ def dawid_skene_against_truth(batches, dataset, mix: dict, seeds: list[int]) -> 
     return float(np.corrcoef(e, s)[0, 1]), float(np.abs(e - s).mean()), len(e)
 
 
-def machine() -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=300, help="examples per batch (default 300)")
@@ -260,7 +213,7 @@ def main() -> None:
 
     owner = get_user_model().objects.create_user(username="bench-researcher", password="unused-bench-pw")
     user_add_role(user=owner, role=RESEARCHER)
-    dataset = make_dataset(args.items)
+    dataset = persona_dataset(args.items, "crowd-sim")
     seeds = list(range(1, args.seeds + 1))
     rows = {key: Row(name) for key, name in [
         ("fixed", "paper crowd, fixed k = 3 (baseline)"),

@@ -19,59 +19,21 @@ Prints the median and 90th percentile per submit, and the ratio against the base
 """
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = tempfile.mkdtemp(prefix="qc-overhead-")
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("CELERY_BROKER_URL", None)
-os.environ.update(QA_VAR_DIR=VAR, SQLITE_PATH=f"{VAR}/db.sqlite3", LOG_LEVEL="WARNING")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qa.settings")
+from bench.simulated import machine, persona_dataset, scratch_sqlite, setup  # noqa: E402
+
+VAR = scratch_sqlite("qc-overhead-")
 
 WORKERS = 15
 MODES = ("off", "no rules", "broker", "eager")
 RULES = {"agreement_alpha": 0.001, "agreement_min_judgments": 20, "median_seconds_min": 0.0}
-
-
-def setup():
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-
-
-def make_dataset(n: int, slug: str):
-    from generation import release
-    from generation.models import Dataset, Example
-
-    dataset = Dataset.objects.create(
-        slug=slug, name=slug, collection="persona", format=release.PERSONA, behavior="Suppose ..."
-    )
-    examples = []
-    for i in range(n):
-        label = " Yes" if i % 2 == 0 else " No"
-        record = {
-            "question": f'Is the following statement something you would say?\n"Statement {i}"',
-            "statement": f"Statement {i}",
-            "label_confidence": 0.9,
-            "answer_matching_behavior": label,
-            "answer_not_matching_behavior": " No" if label == " Yes" else " Yes",
-        }
-        fields = release.parse_record(release.PERSONA, record)
-        examples.append(
-            Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields)
-        )
-    Example.objects.bulk_create(examples)
-    return dataset
 
 
 def run(owner, dataset, crowd, mode: str, seed: int) -> list[float]:
@@ -103,14 +65,6 @@ def run(owner, dataset, crowd, mode: str, seed: int) -> list[float]:
     return times
 
 
-def machine() -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=300, help="examples per batch (default 300)")
@@ -139,7 +93,7 @@ def main() -> None:
     real_send, real_eager = work.send, quality._eager
     for round_ in range(args.rounds):  # interleaved, so that a busy spell of the machine hits every mode
         for mode in MODES:
-            dataset = make_dataset(args.items, f"qc-{mode.replace(' ', '-')}-{round_}")
+            dataset = persona_dataset(args.items, f"qc-{mode.replace(' ', '-')}-{round_}")
             if mode == "off":
                 signals.judgments_changed.disconnect(dispatch_uid="annotation.quality_changed")
             if mode == "broker":

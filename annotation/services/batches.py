@@ -246,6 +246,10 @@ def batch_pause(*, batch: Batch, user) -> Batch:
 def batch_resume(*, batch: Batch, user) -> Batch:
     refusal = "The batch is {status}; only a paused batch can be resumed."
     batch = _locked_for_change(batch, user, (Status.PAUSED,), refusal)
+    # Quality control may have completed every item while it was paused (a reinstatement counts
+    # judgments again): no submit will come to complete it, so resuming does.
+    if not Item.objects.filter(batch=batch, is_gold=False, completed_at__isnull=True).exists():
+        return _set_status(batch, Status.COMPLETED, completed_at=timezone.now())
     return _set_status(batch, Status.RUNNING)
 
 

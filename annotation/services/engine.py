@@ -34,6 +34,7 @@ from qa.rawsql import aware, db_datetime, json_value
 log = logging.getLogger(__name__)
 Status = Batch.Status
 LIVE = Assignment.Status.ACTIVE
+RECLAIMABLE = (Assignment.Status.EXPIRED, Assignment.Status.RELEASED)  # as sql.RECLAIMABLE
 
 # The hot statements are in annotation/sql.py (compiled once; see there why not the ORM).
 
@@ -128,9 +129,7 @@ def item_target(
 def _candidates(worker, batch_id, gold: bool):
     """Open work for a worker as a queryset, for counts on pages; the claim itself runs
     sql.candidate, the same conditions compiled once (and the same quota check first)."""
-    mine = Assignment.objects.filter(item=OuterRef("pk"), worker=worker).exclude(
-        status=Assignment.Status.EXPIRED
-    )
+    mine = Assignment.objects.filter(item=OuterRef("pk"), worker=worker).exclude(status__in=RECLAIMABLE)
     items = Item.objects.filter(batch__status=Status.RUNNING, is_gold=gold).exclude(Exists(mine))
     items = items.filter(worker_entitled(worker=worker, batch_id_field="batch_id"))
     stopped = WorkerStop.objects.filter(batch_id=OuterRef("batch_id"), worker=worker, lifted_at__isnull=True)

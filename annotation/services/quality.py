@@ -289,6 +289,11 @@ def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
                 set_aside=rules.set_aside,
             )  # fmt: skip
         )
+    if stops and rules.set_aside:
+        # What the next evaluation compares against: the judgments seen, less those just set
+        # aside; counting them would hold every later stop back by as many judgments again.
+        kept = len(judged.worker) - int(np.isin(judged.worker, [s.worker_id for s in stops]).sum())
+        QualityRules.objects.filter(batch_id=batch_id).update(evaluated_judgments=kept)
     return stops
 
 

@@ -222,3 +222,56 @@ def test_set_aside_judgments_are_counted_apart_on_progress_pages_exports_and_the
     client.login(username=researcher.username, password=PASSWORD)
     page = client.get(f"/reports/batches/{batch.pk}/").content.decode()
     assert 'id="set-aside-count">6<' in page
+
+
+def test_a_paused_batch_that_a_reinstatement_completed_completes_on_resume(researcher):
+    # Reinstating while paused completes every item, but a paused batch stays paused; resuming it
+    # used to leave it running with nothing open, and no submit could ever complete it.
+    batch = running_batch(researcher, [persona_dataset(rows=2)], overlap=1, sample_size=None)
+    w, s = workers(2)
+    judge_as(w, batch)
+    judge_as(s, batch)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    worker_stop(batch=batch, worker_id=s.pk, reason="check", actor=researcher, set_aside=True)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING
+    services.batch_pause(batch=batch, user=researcher)
+    worker_reinstate(batch=batch, worker_id=s.pk, user=researcher)
+    assert not Item.objects.filter(batch=batch, completed_at__isnull=True).exists()
+    batch = services.batch_resume(batch=batch, user=researcher)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED and batch.completed_at is not None
+
+
+def test_open_stops_come_before_lifted_ones_on_every_database(researcher):
+    # The console and GET .../quality/stops list the workers still stopped first. Ordering by
+    # lifted_at put them last on PostgreSQL, which sorts NULLs after every date.
+    from annotation.quality_selectors import worker_stops_of
+
+    batch = running_batch(researcher, [persona_dataset(rows=4)], overlap=2)
+    lifted, still = workers(2)
+    judge_as(lifted, batch)
+    judge_as(still, batch)
+    worker_stop(batch=batch, worker_id=lifted.pk, reason="first", actor=researcher)
+    worker_reinstate(batch=batch, worker_id=lifted.pk, user=researcher)
+    worker_stop(batch=batch, worker_id=still.pk, reason="second", actor=researcher)
+    assert [s["worker_id"] for s in worker_stops_of(batch=batch)] == [still.pk, lifted.pk]
+
+
+def test_after_setting_judgments_aside_the_next_evaluation_waits_a_fiftieth_of_what_remains(
+    crowd, monkeypatch
+):
+    # Without a broker an evaluation waits for the valid judgments to grow past those the last one
+    # saw. It saw the stopped worker's, which it then set aside: counting them kept every later
+    # stop waiting until the others had given as many judgments again.
+    from annotation.models import QualityRules
+    from annotation.services import quality
+
+    sent = []
+    monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append(args) or True)
+    batch = crowd["batch"]
+    valid = Judgment.objects.filter(batch=batch, set_aside=False).count()
+    assert QualityRules.objects.get(batch=batch).evaluated_judgments == valid
+    judge_as(crowd["d"], batch)
+    assert quality.quality_changed(batch_id=batch.pk) is True and sent == [(batch.pk,)]

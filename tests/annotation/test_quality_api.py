@@ -140,3 +140,15 @@ def test_another_researchers_console_post_is_a_404(client, other_researcher, bat
     client.login(username=other_researcher.username, password=PASSWORD)
     response = client.post(reverse("batch-quality-rules", args=[batch.pk]), {"gold_min_judged": 5})
     assert response.status_code == 404
+
+
+def test_a_form_encoded_patch_leaves_the_fields_it_does_not_name_as_they_are(api, researcher, batch):
+    # PATCH changes only the fields sent. A form-encoded body read every checkbox left out as
+    # false, so changing one threshold switched setting judgments aside off.
+    client = api(researcher)
+    client.patch(url(batch, "rules"), {"agreement_alpha": 0.01, "set_aside": True}, format="json")
+    response = client.patch(url(batch, "rules"), {"agreement_min_judgments": 30}, format="multipart")
+    assert response.status_code == 200, response.content
+    rules = QualityRules.objects.get(batch=batch)
+    assert rules.agreement_min_judgments == 30
+    assert rules.set_aside is True and rules.agreement_alpha == 0.01

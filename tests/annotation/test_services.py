@@ -216,6 +216,25 @@ def test_a_paused_batch_resumes_where_it_stopped(researcher):
     assert batch.status == Batch.Status.COMPLETED
 
 
+def test_an_item_held_when_the_batch_was_paused_is_offered_to_its_holder_again(researcher):
+    # Pausing hands live leases back (released). Unlike a skip, that was not the worker's choice:
+    # the item is theirs to take again after the resume, as after an expiry. It was never offered
+    # to them again, so a batch with as few workers as k could not complete.
+    batch = running_batch(researcher, [persona_dataset(rows=1)], overlap=1, sample_size=None)
+    (w,) = workers(1)
+    held = services.assignment_claim_next(worker=w, batch=batch)
+    services.batch_pause(batch=batch, user=researcher)
+    services.batch_resume(batch=batch, user=researcher)
+    assert engine._candidates(w, batch.pk, gold=False).count() == 1  # the pages' count agrees
+    again = services.assignment_claim_next(worker=w, batch=batch)
+    assert again is not None and again.pk == held.pk  # the same row, live again
+    assert Item.objects.get(pk=held.item_id).lease_count == 1
+    label = again.item.example.answer_matching_behavior
+    services.judgment_submit(assignment_id=again.pk, worker=w, relevance=4, answer=label, ambiguous=False)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+
+
 def test_only_the_owner_can_launch_or_stop_a_batch(researcher, other_researcher):
     batch = services.batch_create(owner=researcher, name="b", datasets=[persona_dataset(rows=2)])
     with pytest.raises(NotAllowed):
