@@ -144,7 +144,11 @@ class FiguresSerializer(serializers.Serializer):
     gwet_ac1_answers = EstimateSerializer()
     percent_agreement_answers = EstimateSerializer()
     ambiguous_votes = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Complete items with 0, 1, ..., k 'ambiguous' votes."
+        child=serializers.IntegerField(), help_text="Complete items with 0, 1, ..., k (or more) 'ambiguous' votes."
+    )
+    ambiguous_none = serializers.IntegerField(required=False, help_text="Complete items where no judgment said ambiguous.")
+    ambiguous_all = serializers.IntegerField(
+        required=False, help_text="Complete items where every judgment said ambiguous, however many they have."
     )
     relevance = RelevanceSerializer()
     lm_beside_crowd = LmBesideCrowdSerializer(

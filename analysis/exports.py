@@ -179,8 +179,8 @@ def summary_markdown(payload: dict, *, title: str) -> str:
             else ""
         ),
         "",
-        f"| Dataset | Examples | Judgments | Majority agrees with label | No majority | Answers agree with label "
-        f"| Fleiss's κ (answers) | Relevance mean ± sd | 0 of {k} / {k} of {k} say ambiguous | α relevance (ordinal) |",
+        "| Dataset | Examples | Judgments | Majority agrees with label | No majority | Answers agree with label "
+        "| Fleiss's κ (answers) | Relevance mean ± sd | none / all say ambiguous | α relevance (ordinal) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     entries = [(d["dataset"]["slug"], d) for d in payload.get("datasets", [])]
@@ -194,7 +194,7 @@ def summary_markdown(payload: dict, *, title: str) -> str:
         lines.append(
             f"| {name} | {d['examples']} | {d['judgments']} | {_pct(d['majority_agrees_with_label'])} "
             f"| {d['majority_agrees_with_label'].get('no_majority', 'n/a')} | {_pct(d['answer_agrees_with_label'])} | {_coef(d['fleiss_kappa_answers'])} | {relevance} "
-            f"| {100 * votes[0] / complete:.1f}% / {100 * votes[-1] / complete:.1f}% "
+            f"| {100 * d.get('ambiguous_none', votes[0]) / complete:.1f}% / {100 * d.get('ambiguous_all', votes[-1]) / complete:.1f}% "
             f"| {_coef(d['krippendorff_alpha_relevance'])} |"
         )
     lines += _lm_markdown(entries)

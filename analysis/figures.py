@@ -110,7 +110,13 @@ def group_figures(
         "krippendorff_alpha_answers": krippendorff_alpha(answer_counts, level="nominal", categories=categories, **boot),
         "gwet_ac1_answers": gwet_ac1(answer_counts, **boot),
         "percent_agreement_answers": percent_agreement(answer_counts, **boot),
-        "ambiguous_votes": [int(x) for x in np.bincount(sums["ambiguous"][complete], minlength=k + 1)[: k + 1]],
+        # Complete items by their number of 'ambiguous' votes, 0 .. the most judgments any has (k,
+        # or more for an item a reinstated worker filled past k); and, for the paper's "0 of 3 / 3
+        # of 3", the items where none / every one of their judgments said ambiguous, whatever their
+        # number (an adaptive item complete at 2 of 2 is "all").
+        "ambiguous_votes": [int(x) for x in np.bincount(sums["ambiguous"][complete], minlength=k + 1)],
+        "ambiguous_none": int((sums["ambiguous"][complete] == 0).sum()),
+        "ambiguous_all": int((sums["ambiguous"][complete] == n_j[complete]).sum()),
         "relevance": relevance_summary(relevance),
         # For comparisons: examples, not judgments, are the independent units.
         "relevance_per_example": {

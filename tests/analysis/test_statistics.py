@@ -191,6 +191,7 @@ def test_group_figures_of_a_small_hand_made_group():
     assert result["majority_agrees_with_label"]["items_left_out"] == 1
     assert result["answer_agrees_with_label"]["value"] == pytest.approx(8 / 11)
     assert result["ambiguous_votes"] == [1, 1, 0, 1]
+    assert (result["ambiguous_none"], result["ambiguous_all"]) == (1, 1)
     assert result["relevance"]["histogram"] == [0, 1, 3, 3, 4]
     assert result["relevance"]["mean"] == pytest.approx(43 / 11)
     # Fleiss for varying counts (Gwet 2014) takes item 3 too: P = (1 + 1/3 + 1/3 + 1) / 4 = 2/3;
@@ -225,3 +226,18 @@ def test_items_the_caller_marks_complete_enter_the_majority_whatever_their_count
     assert result["examples_complete"] == 2
     assert (result["majority_agrees_with_label"]["successes"], result["majority_agrees_with_label"]["n"]) == (2, 2)
     assert result["fleiss_kappa_answers"]["items_used"] == 3
+
+
+def test_none_and_all_say_ambiguous_count_items_of_any_number_of_judgments():
+    # Adaptive overlap (k_max 3): item 0 complete at 2 of 2 saying ambiguous is "all", not "2 of 3";
+    # item 1 has 4 judgments (a reinstated worker filled it past k) and stays in the histogram.
+    #   item 0: ambiguous 1 1        item 1: ambiguous 1 1 1 1        item 2: ambiguous 0 0 0
+    units = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2])
+    result = group_figures(
+        units=units, codes=np.zeros(9, dtype=int), agrees=np.ones(9, dtype=bool),
+        ambiguous=np.array([1, 1, 1, 1, 1, 1, 0, 0, 0]), relevance=np.full(9, 4), n_units=3, n_codes=2, k=3,
+        complete=np.array([True, True, True]), n_boot=0,
+    )  # fmt: skip
+    assert result["ambiguous_votes"] == [1, 0, 1, 0, 1]  # 0 votes: item 2; 2: item 0; 4: item 1
+    assert sum(result["ambiguous_votes"]) == result["examples_complete"] == 3
+    assert (result["ambiguous_none"], result["ambiguous_all"]) == (1, 2)
