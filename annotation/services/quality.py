@@ -20,7 +20,7 @@ from functools import cache
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation import bounds, quality_rules
@@ -176,9 +176,9 @@ def _state_sql(eager: bool) -> str:
     submit in a batch with rules (measured: bench/qc_overhead.py). Params: [batch,] batch."""
     count = (
         f"r.evaluated_judgments, (SELECT COUNT(*) FROM {Judgment._meta.db_table} j "
-        "WHERE j.batch_id = %s AND NOT j.set_aside)"
+        f"WHERE j.batch_id = %s AND NOT j.set_aside), (SELECT status FROM {Batch._meta.db_table} WHERE id = %s)"
         if eager
-        else "0, 0"
+        else "0, 0, ''"
     )
     return f"SELECT r.queued_at, {count} FROM {QualityRules._meta.db_table} r WHERE r.batch_id = %s"
 
@@ -202,14 +202,17 @@ def quality_changed(*, batch_id: int, force: bool = False) -> bool:
             return False
         eager = _eager()
         with connection.cursor() as cursor:
-            cursor.execute(_state_sql(eager), [batch_id, batch_id] if eager else [batch_id])
+            cursor.execute(_state_sql(eager), [batch_id, batch_id, batch_id] if eager else [batch_id])
             row = cursor.fetchone()
         if row is None:
             return False
-        queued_at, seen, valid = aware(row[0]), row[1], row[2]
+        queued_at, seen, valid, status = aware(row[0]), row[1], row[2], row[3]
         if queued_at is not None and queued_at >= now - QUEUE_TIMEOUT:
             return False  # one is waiting: it will read these judgments too
-        if eager and valid < seen + max(1, seen // EAGER_STEP):
+        # The batch's last judgments are evaluated when it completes, however few came since the
+        # last evaluation: no later judgment would wake them.
+        last = status == Status.COMPLETED and valid != seen
+        if eager and valid < seen + max(1, seen // EAGER_STEP) and not last:
             return False
     woke = (
         QualityRules.objects.filter(RULES_ON, batch_id=batch_id)
@@ -226,15 +229,25 @@ def quality_changed(*, batch_id: int, force: bool = False) -> bool:
 
 
 def quality_heal(*, now=None) -> list[int]:
-    """The work sweep: evaluations whose message was lost (queued too long ago) are enqueued again."""
+    """The work sweep: evaluations whose message was lost (queued too long ago) are enqueued again,
+    and so are batches with judgments that no evaluation has read while none is queued: the last
+    few of a batch (without a broker an evaluation waits for a fiftieth more), or those an
+    evaluation that failed left unread (it records what it read only once it is done)."""
     from annotation import tasks
     from qa import work
 
     now = now or timezone.now()
     woken = []
     lost = QualityRules.objects.filter(queued_at__lt=now - QUEUE_TIMEOUT)
-    for batch_id in lost.values_list("batch_id", flat=True):
-        if lost.filter(batch_id=batch_id).update(queued_at=now) and work.send(
+    unread = (
+        QualityRules.objects.filter(RULES_ON, queued_at__isnull=True)
+        .exclude(batch__status__in=(Status.DRAFT, Status.CANCELLED))
+        .annotate(valid=Count("batch__judgments", filter=Q(batch__judgments__set_aside=False)))
+        .filter(valid__gt=F("evaluated_judgments"))
+    )
+    for batch_id in sorted({*lost.values_list("batch_id", flat=True), *unread.values_list("batch_id", flat=True)}):  # noqa: E501
+        waiting = QualityRules.objects.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUE_TIMEOUT))
+        if waiting.filter(batch_id=batch_id).update(queued_at=now) and work.send(
             tasks.quality_evaluate, batch_id
         ):
             woken.append(batch_id)
@@ -276,19 +289,25 @@ def quality_evaluate(*, batch_id: int) -> list[WorkerStop]:
         return []
     exempt = set(WorkerStop.objects.filter(batch_id=batch_id).values_list("worker_id", flat=True))
     judged = valid_judgments(batch_id)
+    # Recorded before the stops, whose own judgments_changed must not wake a second evaluation of
+    # what this one read; put back if this one fails, so that the sweep sees them unread.
     QualityRules.objects.filter(batch_id=batch_id).update(evaluated_judgments=len(judged.worker))
     stops = []
-    for breach in quality_rules.breaches(rules_of(rules), judged, exempt):
-        stops.append(
-            worker_stop(
-                batch=batch,
-                worker_id=breach.worker,
-                reason=breach.reason,
-                rule=breach.rule,
-                actor=None,
-                set_aside=rules.set_aside,
-            )  # fmt: skip
-        )
+    try:
+        for breach in quality_rules.breaches(rules_of(rules), judged, exempt):
+            stops.append(
+                worker_stop(
+                    batch=batch,
+                    worker_id=breach.worker,
+                    reason=breach.reason,
+                    rule=breach.rule,
+                    actor=None,
+                    set_aside=rules.set_aside,
+                )  # fmt: skip
+            )
+    except Exception:
+        QualityRules.objects.filter(batch_id=batch_id).update(evaluated_judgments=rules.evaluated_judgments)
+        raise
     if stops and rules.set_aside:
         # What the next evaluation compares against: the judgments seen, less those just set
         # aside; counting them would hold every later stop back by as many judgments again.

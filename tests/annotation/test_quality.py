@@ -275,3 +275,42 @@ def test_after_setting_judgments_aside_the_next_evaluation_waits_a_fiftieth_of_w
     assert QualityRules.objects.get(batch=batch).evaluated_judgments == valid
     judge_as(crowd["d"], batch)
     assert quality.quality_changed(batch_id=batch.pk) is True and sent == [(batch.pk,)]
+
+
+def test_without_a_broker_the_last_judgments_of_a_batch_are_evaluated_when_it_completes(crowd, monkeypatch):
+    # Without a broker an evaluation waits for the valid judgments to grow by a share; the last few
+    # of a batch would then never be read. When the batch completes, they are, however few.
+    from annotation.models import QualityRules
+    from annotation.services import quality
+
+    sent = []
+    monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append(args) or True)
+    monkeypatch.setattr(quality, "EAGER_STEP", 1)  # the next evaluation waits for twice the judgments
+    batch = crowd["batch"]
+    quality_evaluate(batch_id=batch.pk)
+    judge_as(crowd["d"], batch)
+    assert quality.quality_changed(batch_id=batch.pk) is False and sent == []
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.COMPLETED)
+    assert quality.quality_changed(batch_id=batch.pk) is True and sent == [(batch.pk,)]
+    assert QualityRules.objects.get(batch=batch).queued_at is not None
+
+
+def test_the_sweep_wakes_an_evaluation_for_judgments_none_has_read(crowd, monkeypatch):
+    # A failed evaluation leaves what it read unread (its count is put back); the sweep, which
+    # before only re-sent lost messages, enqueues it again, and leaves a read batch alone.
+    from annotation.services import quality
+
+    sent = []
+    monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append(args) or True)
+    batch = crowd["batch"]
+    quality_evaluate(batch_id=batch.pk)
+    assert quality.quality_heal() == [] and sent == []
+    judge_as(crowd["d"], batch)  # after its commit nothing ran: as if the evaluation failed
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(quality.quality_rules, "breaches", broken)
+    with pytest.raises(RuntimeError):
+        quality_evaluate(batch_id=batch.pk)
+    assert quality.quality_heal() == [batch.pk] and sent == [(batch.pk,)]
