@@ -54,20 +54,9 @@ def load_items(count: int) -> list[tuple[str, list[str]]]:
 
 
 def build_model(directory: Path, *, n_embd: int, n_layer: int, n_head: int) -> int:
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from tests.generation.tiny_models import build_random_model
 
-    from tests.generation.tiny_models import build_tokenizer
-
-    tokenizer = build_tokenizer(directory)
-    config = GPT2Config(
-        vocab_size=len(tokenizer), n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_positions=2048,
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(config)
-    model.save_pretrained(directory)
-    return sum(p.numel() for p in model.parameters())
+    return build_random_model(directory, n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_positions=2048)
 
 
 def timed(score, pairs, repeats: int) -> tuple[float, list[float]]:

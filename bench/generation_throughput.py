@@ -28,20 +28,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def build_model(directory: Path, *, n_embd: int, n_layer: int, n_head: int) -> int:
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from tests.generation.tiny_models import build_random_model
 
-    from tests.generation.tiny_models import build_tokenizer
-
-    tokenizer = build_tokenizer(directory)
-    config = GPT2Config(
-        vocab_size=len(tokenizer), n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_positions=1024,
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(config)
-    model.save_pretrained(directory)
-    return sum(p.numel() for p in model.parameters())
+    return build_random_model(directory, n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_positions=1024)
 
 
 def measure(backend, *, candidates: int, per_prompt: int, seed: int, max_new_tokens: int, stop: tuple) -> dict:

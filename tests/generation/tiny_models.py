@@ -36,6 +36,23 @@ def build_tokenizer(directory: Path):
     return fast
 
 
+def build_random_model(directory: Path, *, n_embd: int, n_layer: int, n_head: int, n_positions: int = 2048) -> int:
+    """A random-weight GPT-2 of the given size and its tokenizer saved in `directory` (the
+    benchmarks' models); returns its number of parameters."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = build_tokenizer(directory)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_positions=n_positions,
+        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(config)
+    model.save_pretrained(directory)
+    return sum(p.numel() for p in model.parameters())
+
+
 def build_models(root: Path) -> dict[str, Path]:
     import torch
     from transformers import GPT2Config, GPT2ForSequenceClassification, GPT2LMHeadModel
