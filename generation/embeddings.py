@@ -47,6 +47,16 @@ def available() -> bool:
     )
 
 
+def usable_by_jobs() -> bool:
+    """Whether map and near-duplicate work may be asked of this service. With a broker, always:
+    the gpu-queue worker that does it has its own packages (the web image need not carry torch),
+    and a job whose worker lacks them fails with MISSING. In the embedded default (tasks
+    in-process) only when this process has the extra, since it does the work itself."""
+    from qa.celery import app
+
+    return not app.conf.task_always_eager or available()
+
+
 class MiniLMEmbedder:
     name = MINILM
     dimensions = DIMENSIONS

@@ -32,7 +32,7 @@ def map_progress(*, diversity_map: DiversityMap | None) -> dict:
     """What the page and the API show while a map is computed, and after."""
     if diversity_map is None:
         return {"id": None, "status": "none", "stage": "", "examples_total": 0, "examples_embedded": 0,
-                "error": "", "seconds": {}, "points": 0, "available": embeddings.available()}  # fmt: skip
+                "error": "", "seconds": {}, "points": 0, "available": embeddings.usable_by_jobs()}  # fmt: skip
     return {
         "id": diversity_map.pk,
         "status": diversity_map.status,
@@ -42,7 +42,7 @@ def map_progress(*, diversity_map: DiversityMap | None) -> dict:
         "error": diversity_map.error,
         "seconds": diversity_map.seconds,
         "points": len((diversity_map.points or {}).get("example", [])),
-        "available": embeddings.available(),
+        "available": embeddings.usable_by_jobs(),
     }
 
 

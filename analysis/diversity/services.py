@@ -65,7 +65,8 @@ def map_request(
             f"The {what} has no examples to map: import or generate some first.",
             {"field": "dataset" if dataset else "collection"},
         )
-    if not embeddings.available():
+    # Refused here only where this process would do the work (the embed command, tasks in-process).
+    if not (embeddings.usable_by_jobs() if enqueue else embeddings.available()):
         raise ApplicationError(embeddings.MISSING, {"install": embeddings.MAP_EXTRA}, status_code=409)
     with transaction.atomic():
         diversity_map, created = DiversityMap.objects.select_for_update().get_or_create(

@@ -41,7 +41,7 @@ def map_page(request, kind: str, key: str):
             "kind": kind,
             "key": key,
             "progress": selectors.map_progress(diversity_map=diversity_map),
-            "missing": "" if embeddings.available() else embeddings.MISSING,
+            "missing": "" if embeddings.usable_by_jobs() else embeddings.MISSING,
         },
     )
 

@@ -103,7 +103,7 @@ def run_create(
     if params.get("near_duplicate_threshold") is not None:
         from generation import embeddings
 
-        if not embeddings.available():
+        if not embeddings.usable_by_jobs():
             raise ApplicationError(embeddings.MISSING, {"field": "near_duplicate_threshold", "install": embeddings.MAP_EXTRA})
     _model_known(generator, "generator", user)
     if "score" in checker.stages:

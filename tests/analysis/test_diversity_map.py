@@ -223,3 +223,34 @@ def test_the_embed_commands_seed_is_bounded(researcher, fake_map, seed):
     with pytest.raises(CommandError, match="seed: must be a whole number from 0 to 2147483647"):
         call_command("embed", "--dataset", dataset.slug, f"--seed={seed}")
     assert not DiversityMap.objects.exists()
+
+
+def test_with_a_broker_a_web_process_without_the_extra_queues_the_map_for_the_gpu_worker(
+    api, client, researcher, no_map_extra, monkeypatch, broker, django_capture_on_commit_callbacks
+):
+    # The deployment's web image has no torch; the gpu-queue worker has the map extra. The web must
+    # not refuse what it does not do itself: it queues the job (a worker lacking the extra fails
+    # it with the message, test above), and the page offers the button.
+    sent = []
+    monkeypatch.setattr("qa.work.send", lambda task, *args: sent.append((task.name, args)) or True)
+    dataset = persona_dataset()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api(researcher).post(f"/api/v1/maps/datasets/{dataset.pk}")
+    assert answer.status_code in (200, 201, 202), answer.content
+    assert DiversityMap.objects.get().status == "queued" and sent == [(
+        "analysis.diversity.tasks.map_compute", (DiversityMap.objects.get().pk,)
+    )]  # fmt: skip
+    client.force_login(researcher)
+    page = client.get(reverse("diversity-map", args=["datasets", dataset.pk])).content.decode()
+    assert "need the map extra" not in page
+
+
+@pytest.fixture
+def broker():
+    """Tasks go to a broker (a Celery worker elsewhere runs them), whatever this test run's default."""
+    from qa.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = previous

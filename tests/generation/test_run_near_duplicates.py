@@ -41,7 +41,9 @@ def test_the_better_scored_of_two_near_duplicates_is_kept(fake_map):
     assert dropped == 1
 
 
-def test_the_option_is_refused_without_the_map_extra_and_nothing_is_stored(no_map_extra):
+def test_the_option_is_refused_without_the_map_extra_and_nothing_is_stored(no_map_extra, eager_celery):
+    # In the embedded default this process would drop the near duplicates itself; with a broker the
+    # gpu-queue worker does, and its own packages decide (tests/analysis/test_diversity_map.py).
     with pytest.raises(ApplicationError, match=r"map extra \(pip install"):
         services.run_create(
             user=None, pipeline="sycophancy", behavior="agrees", generator="checked-after-the-parameters",

@@ -56,7 +56,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")), help="Port (default 8000).")
         parser.add_argument("--web", type=int, default=None, help="gunicorn worker processes (default WEB_CONCURRENCY or cores + 1).")
         parser.add_argument("--concurrency", type=int, default=None, help="Processes of the default-queue Celery worker (default: cores).")
-        parser.add_argument("--no-gpu-worker", action="store_true", help="Do not start the gpu-queue worker (no generation runs).")
+        parser.add_argument("--no-gpu-worker", action="store_true", help="Do not start the gpu-queue worker (no generation runs, model evaluations or maps).")
         parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat (another host runs the one beat).")
         parser.add_argument("--no-migrate", action="store_true", help="Skip migrate and collectstatic.")
         parser.add_argument("--ready-timeout", type=float, default=90, help="Seconds to wait for /healthz (default 90).")
