@@ -13,7 +13,6 @@ import logging
 import time
 from functools import cache
 
-from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -23,6 +22,7 @@ from analysis.assemble import build_report
 from analysis.models import Report
 from analysis.selectors import judgments_set_aside, report_inputs
 from qa.rawsql import aware
+from qa.work import tasks_in_process
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ REPORT_FIELDS = [f.name for f in Report._meta.concrete_fields if f.name not in (
 
 
 def broker_runs_tasks() -> bool:
-    return not current_app.conf.task_always_eager
+    return not tasks_in_process()
 
 
 def report_compute(*, report: Report) -> Report:

@@ -52,9 +52,9 @@ def usable_by_jobs() -> bool:
     the gpu-queue worker that does it has its own packages (the web image need not carry torch),
     and a job whose worker lacks them fails with MISSING. In the embedded default (tasks
     in-process) only when this process has the extra, since it does the work itself."""
-    from qa.celery import app
+    from qa.work import tasks_in_process
 
-    return not app.conf.task_always_eager or available()
+    return not tasks_in_process() or available()
 
 
 class MiniLMEmbedder:

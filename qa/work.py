@@ -32,6 +32,13 @@ def stale_after() -> timedelta:
     return timedelta(seconds=3 * period())
 
 
+def tasks_in_process() -> bool:
+    """The embedded default: no broker, every task runs in the process that sends it."""
+    from celery import current_app
+
+    return bool(current_app.conf.task_always_eager)
+
+
 def _eager(task) -> bool:
     return bool(task.app.conf.task_always_eager)
 

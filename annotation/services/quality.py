@@ -28,6 +28,7 @@ from annotation.models import Assignment, Batch, Item, Judgment, QualityAction, 
 from annotation.services.batches import _owner_check, _release_leases
 from annotation.services.engine import items_settle
 from annotation.signals import judgments_changed
+from qa import work
 from qa.errors import ApplicationError, Conflict
 from qa.rawsql import aware
 
@@ -141,10 +142,7 @@ def rules_summary(rules: QualityRules) -> str:
 # --- evaluation ----------------------------------------------------------------------------------
 
 
-def _eager() -> bool:
-    from celery import current_app
-
-    return bool(current_app.conf.task_always_eager)
+_eager = work.tasks_in_process  # a name of its own here, for tests and bench/qc_overhead.py to replace
 
 
 # The batches with a rule on, as this process last read them: quality_changed runs after every
@@ -194,7 +192,6 @@ def quality_changed(*, batch_id: int, force: bool = False) -> bool:
     share of the batch's judgments late, for a cost per submit that stays flat. With a broker
     every burst is evaluated, by a Celery worker, off the request. force: a change of the rules."""
     from annotation import tasks  # tasks imports the services
-    from qa import work
 
     now = timezone.now()
     if not force:
@@ -234,7 +231,6 @@ def quality_heal(*, now=None) -> list[int]:
     few of a batch (without a broker an evaluation waits for a fiftieth more), or those an
     evaluation that failed left unread (it records what it read only once it is done)."""
     from annotation import tasks
-    from qa import work
 
     now = now or timezone.now()
     woken = []
