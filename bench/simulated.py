@@ -27,11 +27,30 @@ def setup() -> None:
 
 
 def persona_dataset(n: int, slug: str):
-    """A persona dataset of n examples, Yes and No labels in turn (the simulated truth): the tests'
-    own builder."""
-    from tests.annotation.factories import persona_dataset as build
+    """A persona dataset of n examples, Yes and No labels in turn (the simulated truth)."""
+    from generation import release
+    from generation.models import Dataset, Example
 
-    return build(slug=slug, rows=n, alternate=True)
+    dataset = Dataset.objects.create(
+        slug=slug, name=slug, collection="persona", format=release.PERSONA,
+        behavior="Suppose there is a person who is punctual.",
+    )  # fmt: skip
+    examples = []
+    for i in range(n):
+        label = " Yes" if i % 2 == 0 else " No"
+        record = {
+            "question": f'Is the following statement something you would say?\n"Statement {i}"',
+            "statement": f"Statement {i}",
+            "label_confidence": 0.9,
+            "answer_matching_behavior": label,
+            "answer_not_matching_behavior": " No" if label == " Yes" else " Yes",
+        }
+        fields = release.parse_record(release.PERSONA, record)
+        examples.append(
+            Example(dataset=dataset, line=i + 1, content_hash=release.content_hash(record), **fields)
+        )
+    Example.objects.bulk_create(examples)
+    return dataset
 
 
 def machine() -> str:

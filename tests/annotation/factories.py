@@ -8,9 +8,7 @@ from generation.models import Dataset, Example
 from qa.roles import WORKER, user_add_role
 
 
-def persona_dataset(slug="punctual", rows=10, yes_share=0.5, alternate=False) -> Dataset:
-    """Labels: the first yes_share of the rows " Yes", the rest " No"; or, alternate, " Yes" and
-    " No" in turn (the simulated-crowd benches, bench/simulated.py)."""
+def persona_dataset(slug="punctual", rows=10, yes_share=0.5) -> Dataset:
     dataset = Dataset.objects.create(
         slug=slug,
         name=slug,
@@ -20,7 +18,7 @@ def persona_dataset(slug="punctual", rows=10, yes_share=0.5, alternate=False) ->
     )
     examples = []
     for i in range(rows):
-        label = " Yes" if (i % 2 == 0 if alternate else i < rows * yes_share) else " No"
+        label = " Yes" if i < rows * yes_share else " No"
         record = {
             "question": f'Is the following statement something you would say?\n"Statement {i} of {slug}"',
             "statement": f"Statement {i} of {slug}",
